@@ -1,0 +1,131 @@
+# seqa — one entry point.  `make` builds, `make test` tests, `make demo` runs the demo.
+# Plain make, no configure step.  Override CC, CFLAGS, NVCC, CUDA_ARCH, PREFIX, DESTDIR.
+
+CC        ?= cc
+NVCC      ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+CUDA_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+OPT       ?= -O2
+SAN       ?=
+CFLAGS    ?= $(OPT) -g
+WERROR    ?=
+PKGS       = htslib jansson libsodium libcrypto sqlite3 OpenCL libpci libmicrohttpd
+VERSION   := $(shell cat VERSION)
+COMMIT    := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+BUILD     ?= build
+SQ_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -pthread $(SAN) \
+             -Ihost/include -Ikernels -Idrivers -I$(BUILD)/gen \
+             -DSEQA_VERSION='"$(VERSION)"' -DSEQA_COMMIT='"$(COMMIT)"' \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I/usr/include/bwa
+LDLIBS     = /usr/lib/libbwa.a $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcurl -lz -lm -ldl -lpthread
+LDFLAGS   ?=
+
+# ---- sources -------------------------------------------------------------------------
+# Every component folder contributes its .c files; nothing to register by hand.
+HOST_SRC   = $(filter-out host/cli/main.c,$(wildcard host/util/*.c host/ingest/*.c host/align/*.c \
+             host/call/*.c host/qc/*.c host/cad/*.c host/pipeline/*.c host/server/*.c host/cli/*.c))
+KREF_SRC   = $(wildcard kernels/ref/*.c)
+# kernels/cpu: per-object ISA flags from the file name (*_avx2.c, *_avx512.c, *_sse.c)
+KCPU_SRC   = $(wildcard kernels/cpu/*.c)
+DRV_SRC    = $(wildcard drivers/*.c drivers/cpu/*.c drivers/opencl/*.c drivers/fpga/*.c)
+CL_SRC     = $(wildcard kernels/opencl/*.cl)
+CL_GEN     = $(patsubst kernels/opencl/%.cl,$(BUILD)/gen/cl_%.h,$(CL_SRC))
+LIB_SRC    = $(HOST_SRC) $(KREF_SRC) $(KCPU_SRC) $(DRV_SRC)
+LIB_OBJ    = $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
+INBOX_SRC  = $(wildcard host/inbox/*.c)
+CUDA_SRC   = $(wildcard kernels/cuda/*.cu drivers/cuda/*.cu)
+CUDA_LIB   = $(if $(NVCC),$(if $(CUDA_SRC),$(BUILD)/libseqa_cuda.so))
+TEST_SRC   = $(wildcard tests/unit/test_*.c)
+TEST_BIN   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+FW_SRC     = $(wildcard firmware/*/*_csim.c)
+FW_BIN     = $(patsubst firmware/%.c,$(BUILD)/firmware/%,$(FW_SRC))
+
+ISA_FLAGS  = $(if $(findstring _avx512,$<),-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mavx2,\
+             $(if $(findstring _avx2,$<),-mavx2 -mfma,$(if $(findstring _sse,$<),-msse4.1,)))
+
+.PHONY: all deps test check bench demo install clean print-config fuzz cuda
+.DEFAULT_GOAL := all
+
+all: deps seqa $(if $(INBOX_SRC),seqa-inbox) $(CUDA_LIB)
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/%.o: %.c $(CL_GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(SQ_CFLAGS) $(CFLAGS) $(ISA_FLAGS) -MMD -MP -c -o $@ $<
+
+# OpenCL sources are embedded in the binary as C string literals.
+$(BUILD)/gen/cl_%.h: kernels/opencl/%.cl
+	@mkdir -p $(dir $@)
+	@{ echo '/* generated from $< — do not edit */'; \
+	   echo 'static const char sq_cl_src_$*[] = {'; xxd -i < $<; echo ', 0x00 };'; } > $@
+
+$(BUILD)/libseqa.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+seqa: $(BUILD)/host/cli/main.o $(BUILD)/libseqa.a
+	$(CC) $(SQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+seqa-inbox: $(patsubst %.c,$(BUILD)/%.o,$(INBOX_SRC)) $(BUILD)/libseqa.a
+	$(CC) $(SQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# CUDA: built only where nvcc exists; loaded by seqa at run time (dlopen), so seqa runs
+# on machines without CUDA.
+$(BUILD)/libseqa_cuda.so: $(CUDA_SRC) $(wildcard kernels/*.h drivers/*.h kernels/cuda/*.cuh)
+	@mkdir -p $(dir $@)
+	$(NVCC) -O3 -std=c++17 -Xcompiler -fPIC -shared $(CUDA_ARCH) -Ihost/include -Ikernels -Idrivers \
+	    -o $@ $(CUDA_SRC)
+cuda:
+	@if [ -n "$(NVCC)" ]; then $(MAKE) $(BUILD)/libseqa_cuda.so; else echo "[cuda] nvcc not found: CUDA backend not built"; fi
+
+# ---- tests ---------------------------------------------------------------------------
+$(BUILD)/tests/%: tests/unit/%.c tests/harness.h $(BUILD)/libseqa.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SQ_CFLAGS) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/libseqa.a $(LDLIBS)
+
+$(BUILD)/firmware/%: firmware/%.c $(BUILD)/libseqa.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SQ_CFLAGS) $(CFLAGS) -Itests -Ifirmware $(LDFLAGS) -o $@ $< $(BUILD)/libseqa.a $(LDLIBS)
+
+test: all $(TEST_BIN) $(FW_BIN)
+	@if [ -z "$(NVCC)" ]; then echo "[cuda] nvcc not found: CUDA sources not compiled"; fi
+	@BUILD=$(BUILD) sh tests/run.sh
+
+# Sanitizer build of everything, then the whole suite, in its own build folder.
+check:
+	$(MAKE) BUILD=build-san OPT=-O1 SAN='-fsanitize=address,undefined -fno-omit-frame-pointer' test
+
+bench: all
+	@sh bench/run.sh
+
+demo: all
+	@sh scripts/demo.sh
+
+fuzz:
+	@echo "fuzz: no harnesses yet"
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 seqa $(DESTDIR)$(PREFIX)/bin/seqa
+	if [ -f seqa-inbox ]; then install -m 0755 seqa-inbox $(DESTDIR)$(PREFIX)/bin/; fi
+	if [ -f $(BUILD)/libseqa_cuda.so ]; then install -d $(DESTDIR)$(PREFIX)/lib/seqa; \
+	    install -m 0755 $(BUILD)/libseqa_cuda.so $(DESTDIR)$(PREFIX)/lib/seqa/; fi
+
+print-config:
+	@echo "VERSION   = $(VERSION) ($(COMMIT))"
+	@echo "CC        = $(CC) ($(shell $(CC) --version | head -1))"
+	@echo "CFLAGS    = $(CFLAGS) $(SAN)"
+	@echo "NVCC      = $(if $(NVCC),$(NVCC),(not found: CUDA backend not built))"
+	@echo "CUDA_ARCH = $(CUDA_ARCH)"
+	@echo "PREFIX    = $(PREFIX)"
+	@echo "PKGS      = $(PKGS)"
+	@echo "sources   = $(words $(LIB_SRC)) library, $(words $(CL_SRC)) OpenCL, $(words $(CUDA_SRC)) CUDA, $(words $(TEST_SRC)) test"
+
+clean:
+	rm -rf build build-san seqa seqa-inbox
+
+-include $(LIB_OBJ:.o=.d)

@@ -1,0 +1,56 @@
+/* seqa — shared CLI helpers; see seqa/cli.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "seqa/cli.h"
+#include "seqa/util.h"
+#include "seqa/version.h"
+
+static char *sq_cmdline_buf;
+static double sq_t0_real, sq_t0_cpu;
+
+void sq_cli_set_cmdline(int argc, char *argv[])
+{
+	size_t n = 1;
+	for (int i = 0; i < argc; ++i) n += strlen(argv[i]) + 1;
+	free(sq_cmdline_buf);
+	sq_cmdline_buf = calloc(n, 1);
+	if (!sq_cmdline_buf) return;
+	for (int i = 0; i < argc; ++i) {
+		if (i) strcat(sq_cmdline_buf, " ");
+		strcat(sq_cmdline_buf, argv[i]);
+	}
+	sq_t0_real = sq_realtime();
+	sq_t0_cpu = sq_cputime();
+}
+
+const char *sq_cli_cmdline(void) { return sq_cmdline_buf ? sq_cmdline_buf : "seqa"; }
+
+int sq_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "seqa %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'seqa %s --help')\n", cmd);
+	return SQ_EXIT_USAGE;
+}
+
+int sq_cli_parse_threads(const char *arg, int *n_threads)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+	if (*arg == 0 || *end != 0 || v < 1 || v > 1024) return -2;
+	*n_threads = (int)v;
+	return 0;
+}
+
+void sq_cli_summary(void)
+{
+	fprintf(stderr, "[M::seqa] Version: %s (%s)\n", sq_version(), sq_commit());
+	fprintf(stderr, "[M::seqa] CMD: %s\n", sq_cli_cmdline());
+	fprintf(stderr, "[M::seqa] Real time: %.3f sec; CPU: %.3f sec; Peak RSS: %.3f GB\n",
+	        sq_realtime() - sq_t0_real, sq_cputime() - sq_t0_cpu, sq_peakrss() / 1073741824.0);
+}

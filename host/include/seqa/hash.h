@@ -1,0 +1,21 @@
+/* seqa — SHA-256 and MD5 of files and buffers (OpenSSL libcrypto EVP). */
+#ifndef SEQA_HASH_H
+#define SEQA_HASH_H
+
+#include <stddef.h>
+
+/** SHA-256 of a file as 64 lowercase hex chars + NUL in hex[65].  0, or SQ_EIO (logged). */
+int sq_sha256_file(const char *path, char hex[65]);
+/** SHA-256 of a buffer. */
+void sq_sha256_buf(const void *buf, size_t len, char hex[65]);
+/** MD5 of a buffer (contig M5 as in SAM @SQ). */
+void sq_md5_buf(const void *buf, size_t len, char hex[33]);
+
+/** Incremental hashing for streams. alg: "sha256" or "md5".  NULL on error. */
+typedef struct sq_hash_s sq_hash_t;
+sq_hash_t *sq_hash_init(const char *alg);
+void sq_hash_update(sq_hash_t *h, const void *buf, size_t len);
+/** Writes lowercase hex (65 bytes for sha256, 33 for md5) and frees h. */
+void sq_hash_final(sq_hash_t *h, char *hex);
+
+#endif

@@ -1,0 +1,115 @@
+/* seqa — durable, atomic output files; see seqa/durable.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "seqa/durable.h"
+#include "seqa/util.h"
+#include "seqa/log.h"
+
+struct sq_durable_s {
+	FILE *fp;
+	char *path, *tmp;
+};
+
+sq_durable_t *sq_durable_open(const char *path)
+{
+	sq_durable_t *d = sq_calloc(1, sizeof *d);
+	size_t n = strlen(path) + 32;
+	if (!d) return 0;
+	d->path = sq_strdup(path);
+	d->tmp = sq_malloc(n);
+	if (!d->path || !d->tmp) goto fail;
+	snprintf(d->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+	d->fp = fopen(d->tmp, "wb");
+	if (!d->fp) {
+		sq_log_error("cannot write '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	return d;
+fail:
+	if (d) free(d->path), free(d->tmp), free(d);
+	return 0;
+}
+
+FILE *sq_durable_fp(sq_durable_t *d) { return d->fp; }
+const char *sq_durable_tmp_path(const sq_durable_t *d) { return d->tmp; }
+
+int sq_fsync_dir(const char *path)
+{
+	char *cp = sq_strdup(path);
+	int fd, ret = 0;
+	if (!cp) return SQ_EOUTPUT;
+	fd = open(dirname(cp), O_RDONLY | O_DIRECTORY);
+	if (fd < 0 || fsync(fd) != 0) {
+		sq_log_error("cannot sync directory of '%s': %s", path, strerror(errno));
+		ret = SQ_EOUTPUT;
+	}
+	if (fd >= 0) close(fd);
+	free(cp);
+	return ret;
+}
+
+int sq_durable_rename(const char *tmp, const char *path)
+{
+	int fd = open(tmp, O_RDONLY);
+	if (fd < 0 || fsync(fd) != 0) {
+		sq_log_error("cannot sync '%s': %s", path, strerror(errno));
+		if (fd >= 0) close(fd);
+		unlink(tmp);
+		return SQ_EOUTPUT;
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		sq_log_error("cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+		unlink(tmp);
+		return SQ_EOUTPUT;
+	}
+	return sq_fsync_dir(path);
+}
+
+int sq_durable_commit(sq_durable_t *d)
+{
+	int ret = 0;
+	if (fflush(d->fp) != 0 || fsync(fileno(d->fp)) != 0) {
+		sq_log_error("cannot write '%s': %s", d->path, strerror(errno));
+		ret = SQ_EOUTPUT;
+	}
+	if (fclose(d->fp) != 0 && ret == 0) {
+		sq_log_error("cannot write '%s': %s", d->path, strerror(errno));
+		ret = SQ_EOUTPUT;
+	}
+	d->fp = 0;
+	if (ret == 0) {
+		if (rename(d->tmp, d->path) != 0) {
+			sq_log_error("cannot rename '%s' to '%s': %s", d->tmp, d->path, strerror(errno));
+			ret = SQ_EOUTPUT;
+		} else ret = sq_fsync_dir(d->path);
+	}
+	if (ret != 0) unlink(d->tmp);
+	free(d->path), free(d->tmp), free(d);
+	return ret;
+}
+
+void sq_durable_abort(sq_durable_t *d)
+{
+	if (!d) return;
+	if (d->fp) fclose(d->fp);
+	unlink(d->tmp);
+	free(d->path), free(d->tmp), free(d);
+}
+
+int sq_durable_write(const char *path, const void *buf, size_t len)
+{
+	sq_durable_t *d = sq_durable_open(path);
+	if (!d) return SQ_EOUTPUT;
+	if (len && fwrite(buf, 1, len, d->fp) != len) {
+		sq_log_error("cannot write '%s': %s", path, strerror(errno));
+		sq_durable_abort(d);
+		return SQ_EOUTPUT;
+	}
+	return sq_durable_commit(d);
+}

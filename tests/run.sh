@@ -1,0 +1,35 @@
+#!/bin/sh
+# Run every test program (build/tests/test_*, build/firmware/*/*_csim) and shell test
+# (tests/cli/*.sh); each prints "N passed, N failed, N skipped" as its last line.  This prints
+# the sums as the last line and exits non-zero if anything failed or crashed.
+BUILD=${BUILD:-build}
+export SEQA=${SEQA:-./seqa}
+mkdir -p tests/out
+P=0; F=0; S=0; bad=""
+for t in $BUILD/tests/test_* $BUILD/firmware/*/*_csim tests/cli/*.sh; do
+	[ -e "$t" ] || continue
+	case "$t" in *.d|*.o) continue;; esac
+	echo "# $t"
+	log=tests/out/$(basename "$t").log
+	t0=$(date +%s)
+	case "$t" in
+	*.sh) sh "$t" >"$log" 2>&1 ;;
+	*) "$t" >"$log" 2>&1 ;;
+	esac
+	rc=$?
+	grep -E '^(ok|not ok|skip) - |FAIL' "$log"
+	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	if [ -z "$last" ]; then
+		echo "not ok - $t exited $rc without a summary (see $log)"; tail -n 5 "$log"
+		F=$((F + 1)); bad="$bad $t"; continue
+	fi
+	p=$(echo "$last" | sed -E 's/^([0-9]+) passed.*/\1/')
+	f=$(echo "$last" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+	s=$(echo "$last" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p'); s=${s:-0}
+	P=$((P + p)); F=$((F + f)); S=$((S + s))
+	[ "$f" -gt 0 ] || [ "$rc" -ne 0 ] && { bad="$bad $t"; [ "$f" -eq 0 ] && F=$((F + 1)); }
+	echo "#   $last ($(($(date +%s) - t0)) s)"
+done
+[ -n "$bad" ] && echo "# failing:$bad (logs in tests/out/)"
+echo "$P passed, $F failed, $S skipped"
+[ "$F" -eq 0 ]
