@@ -24,8 +24,7 @@ LDFLAGS   ?=
 
 # ---- sources -------------------------------------------------------------------------
 # Every component folder contributes its .c files; nothing to register by hand.
-HOST_SRC   = $(filter-out host/cli/main.c,$(wildcard host/util/*.c host/ingest/*.c host/align/*.c \
-             host/call/*.c host/qc/*.c host/cad/*.c host/pipeline/*.c host/server/*.c host/cli/*.c))
+HOST_SRC   = $(filter-out host/cli/main.c host/inbox/%,$(wildcard host/*/*.c))
 KREF_SRC   = $(wildcard kernels/ref/*.c)
 # kernels/cpu: per-object ISA flags from the file name (*_avx2.c, *_avx512.c, *_sse.c)
 KCPU_SRC   = $(wildcard kernels/cpu/*.c)
