@@ -10,7 +10,7 @@ set -e
 PKGS="build-essential pkg-config zlib1g-dev libhts-dev libbwa-dev libjansson-dev libpci-dev
       ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo libcurl4 libcurl4-gnutls-dev
       libssl-dev libsodium-dev libsqlite3-dev libmicrohttpd-dev
-      samtools bcftools tabix bwa dwgsim freebayes xxd"
+      samtools bcftools tabix bwa dwgsim freebayes xxd bowtie2-examples"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
@@ -20,5 +20,5 @@ echo "[deps] installing:$missing" >&2
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >&2 || true
-$SUDO apt-get install -y -qq --no-install-recommends $missing >&2
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq >&2 || true
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing >&2
