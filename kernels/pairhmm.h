@@ -57,4 +57,36 @@ double sq_phmm_ref_one(const char *hap, int hap_len, const char *read, int read_
                        const uint8_t *base_q, const uint8_t *ins_q, const uint8_t *del_q,
                        const uint8_t *gcp);
 
+/* ---- test/bench input sets (drivers/phmm_io.c) --------------------------------------- */
+
+/** A batch together with the storage it points into (owned), as loaded from a GATK-format file
+ *  or generated.  expected[k] is NAN where the input carried no expected value. */
+typedef struct sq_phmm_set_s {
+	sq_phmm_batch_t b;
+	double  *expected;          /* n_out values or NULL */
+	char    *read_seq, *hap_seq;
+	uint8_t *quals;             /* base_q | ins_q | del_q | gcp, each read_off[n_reads] long */
+	int32_t *read_off, *hap_off, *pair_read, *pair_hap;
+} sq_phmm_set_t;
+
+/** Load the GATK pair-HMM test format: one pair per line, whitespace-separated columns
+ *  hap read basequals insquals delquals gcp [expected]; qualities phred+33; lines starting with
+ *  '#' and blank lines skipped.  Each line becomes one read, one haplotype and one explicit pair
+ *  (out[k] is line k).  Returns NULL on error (logged); *err receives SQ_EIO or SQ_EINPUT. */
+sq_phmm_set_t *sq_phmm_set_load_gatk(const char *path, int *err);
+
+/** Realistic region workload with a fixed seed: n_haps haplotypes of hap_len random bases, n_reads
+ *  reads of read_len sampled from them with ~1% substitutions and occasional 1-5 bp indels, base
+ *  quals 20-40, indel quals 45, gcp 10; full matrix.  NULL on allocation failure. */
+sq_phmm_set_t *sq_phmm_set_realistic(int n_reads, int read_len, int n_haps, int hap_len,
+                                     uint64_t seed);
+
+/** Build a set from arrays already in memory (copied); full matrix if pair_read is NULL. */
+sq_phmm_set_t *sq_phmm_set_from(const sq_phmm_batch_t *src);
+
+void sq_phmm_set_free(sq_phmm_set_t *s);
+
+/** Sum over the pairs of read length x haplotype length. */
+int64_t sq_phmm_batch_cells(const sq_phmm_batch_t *b);
+
 #endif
