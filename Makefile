@@ -66,7 +66,10 @@ $(BUILD)/libseqa.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-seqa: $(BUILD)/host/cli/main.o $(BUILD)/libseqa.a
+# Subcommand objects are linked explicitly: main.c references them weakly, and a weak
+# reference does not pull a member out of a static archive.
+CMD_OBJ    = $(patsubst %.c,$(BUILD)/%.o,$(wildcard host/cli/cmd_*.c))
+seqa: $(BUILD)/host/cli/main.o $(CMD_OBJ) $(BUILD)/libseqa.a
 	$(CC) $(SQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 seqa-inbox: $(patsubst %.c,$(BUILD)/%.o,$(INBOX_SRC)) $(BUILD)/libseqa.a
