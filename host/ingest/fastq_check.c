@@ -1,0 +1,524 @@
+/* seqa — paired FASTQ(.gz) validation.
+ *
+ * Each file is read once, in large blocks: the raw bytes go to SHA-256 (provenance) and, when
+ * they start with the gzip magic, through zlib inflate (every member of a multi-member or BGZF
+ * file); a stream that ends before its last member is complete is reported as truncated, never
+ * taken as a clean end of file.  Records are parsed strictly (4 lines: @name, SEQ, +, QUAL;
+ * CR before LF accepted) and R1/R2 are read in lock-step so that mate names are compared record
+ * by record without holding the files in memory.  One sample per worker thread (sq_for): the
+ * results of a sample never depend on the thread count.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "seqa/hash.h"
+#include "seqa/ingest.h"
+#include "seqa/log.h"
+#include "seqa/thpool.h"
+#include "seqa/util.h"
+#include "ingest_internal.h"
+
+#define FQ_IN_SIZE   (1 << 20)         /* raw read block */
+#define FQ_MAX_LINE  ((size_t)1 << 28) /* longest line accepted (256 MiB) */
+
+void sq_fq_opt_init(sq_fq_opt_t *o)
+{
+	memset(o, 0, sizeof *o);
+	o->n_threads = 1;
+	o->max_errors = 10;
+	o->buf_size = 4 << 20;
+}
+
+int sq_fq_opt_check(const sq_fq_opt_t *o)
+{
+	if (o->n_threads < 1 || o->n_threads > 1024) { sq_log_error("threads must be in 1..1024 (got %d)", o->n_threads); return SQ_EINVAL; }
+	if (o->max_errors < 1) { sq_log_error("max_errors must be >= 1 (got %d)", o->max_errors); return SQ_EINVAL; }
+	if (o->buf_size < 4096) { sq_log_error("buffer size must be >= 4096 (got %zu)", o->buf_size); return SQ_EINVAL; }
+	return 0;
+}
+
+/* ---- base classes ------------------------------------------------------------------------ */
+
+/* 0: A C G T N (any case); 1: other IUPAC code; 2: anything else */
+static unsigned char base_class[256];
+
+static void base_class_init(void)
+{
+	static const char iupac[] = "RYKMSWBDHVU";
+	memset(base_class, 2, sizeof base_class);
+	for (const char *p = "ACGTN"; *p; ++p) base_class[(unsigned char)*p] = base_class[(unsigned char)(*p + 32)] = 0;
+	for (const char *p = iupac; *p; ++p) base_class[(unsigned char)*p] = base_class[(unsigned char)(*p + 32)] = 1;
+}
+
+/* ---- one input stream ------------------------------------------------------------------- */
+
+typedef struct {
+	sq_fq_sample_t *s;
+	sq_fq_file_t *f;
+	int max_errors;
+	int fd;
+	sq_hash_t *sha;
+	int gz, z_init, z_end, raw_eof;
+	z_stream zs;
+	unsigned char *in;
+	char *buf;
+	size_t cap, beg, end, scan;
+	int eof;          /* no more decompressed bytes */
+	int dead;         /* a stream error was reported: stop parsing */
+	int pend_code;    /* stream error waiting for a record number */
+	char pend_msg[256];
+	int64_t line;     /* lines consumed */
+	int64_t n_crlf;
+	uint64_t out_bytes;
+	/* current record */
+	char *name;
+	size_t name_len, name_cap;
+	int64_t rec_line;
+} fq_in_t;
+
+/* Report a problem of this file; stored up to max_errors per code, counted always. */
+static void fq_report(fq_in_t *r, int code, int64_t record, int64_t line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void fq_report(fq_in_t *r, int code, int64_t record, int64_t line, const char *fmt, ...)
+{
+	if (++r->f->n_errors[code] > r->max_errors) {
+		sq_fq_sample_count(r->s, code);
+		return;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	sq_fq_err_vadd(&r->s->err, &r->s->n_err, &r->s->m_err, code, r->f->path, record, line, fmt, ap);
+	va_end(ap);
+	sq_fq_sample_count(r->s, code);
+}
+
+static ssize_t raw_read(fq_in_t *r, unsigned char *dst, size_t n)
+{
+	ssize_t k;
+	do k = read(r->fd, dst, n); while (k < 0 && errno == EINTR);
+	if (k < 0) return -1;
+	if (k == 0) r->raw_eof = 1;
+	sq_hash_update(r->sha, dst, (size_t)k);
+	r->f->bytes += (uint64_t)k;
+	return k;
+}
+
+static void stream_error(fq_in_t *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void stream_error(fq_in_t *r, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->pend_msg, sizeof r->pend_msg, fmt, ap);
+	va_end(ap);
+	r->pend_code = code;
+	r->dead = 1;
+	r->eof = 1;
+}
+
+/* Append decompressed bytes at buf+end.  >0 bytes added, 0 at a clean end, <0 on error (the
+ * error is pending in r->pend_*). */
+static ssize_t fq_fill(fq_in_t *r)
+{
+	if (r->eof) return 0;
+	if (!r->gz) {
+		ssize_t k = raw_read(r, (unsigned char *)r->buf + r->end, r->cap - r->end);
+		if (k < 0) { stream_error(r, SQ_FQ_FILE_UNREADABLE, "read error: %s", strerror(errno)); return -1; }
+		if (k == 0) { r->eof = 1; return 0; }
+		r->end += (size_t)k, r->out_bytes += (uint64_t)k;
+		return k;
+	}
+	for (;;) {
+		if (r->zs.avail_in == 0 && !r->raw_eof) {
+			ssize_t k = raw_read(r, r->in, FQ_IN_SIZE);
+			if (k < 0) { stream_error(r, SQ_FQ_FILE_UNREADABLE, "read error: %s", strerror(errno)); return -1; }
+			r->zs.next_in = r->in, r->zs.avail_in = (uInt)k;
+		}
+		if (r->z_end) { /* between members: another member, or the end */
+			if (r->zs.avail_in == 0 && r->raw_eof) { r->eof = 1; return 0; }
+			if (r->zs.avail_in == 1 && !r->raw_eof) {
+				r->in[0] = r->zs.next_in[0];
+				ssize_t k = raw_read(r, r->in + 1, FQ_IN_SIZE - 1);
+				if (k < 0) { stream_error(r, SQ_FQ_FILE_UNREADABLE, "read error: %s", strerror(errno)); return -1; }
+				r->zs.next_in = r->in, r->zs.avail_in = 1 + (uInt)k;
+				continue;
+			}
+			if (r->zs.avail_in < 2 || r->zs.next_in[0] != 0x1f || r->zs.next_in[1] != 0x8b) {
+				stream_error(r, SQ_FQ_GZIP_CORRUPT, "non-gzip data after the end of the gzip stream (at compressed byte %llu)",
+				             (unsigned long long)(r->zs.total_in));
+				return -1;
+			}
+			inflateReset(&r->zs);
+			r->z_end = 0;
+		}
+		r->zs.next_out = (Bytef *)r->buf + r->end;
+		r->zs.avail_out = (uInt)(r->cap - r->end);
+		int ret = inflate(&r->zs, Z_NO_FLUSH);
+		size_t got = (r->cap - r->end) - r->zs.avail_out;
+		r->end += got, r->out_bytes += got;
+		if (ret == Z_STREAM_END) {
+			r->z_end = 1;
+			if (got) return (ssize_t)got;
+			continue;
+		}
+		if (ret == Z_OK) {
+			if (got) return (ssize_t)got;
+			continue;
+		}
+		if (ret == Z_BUF_ERROR && r->zs.avail_in == 0 && r->raw_eof) {
+			stream_error(r, SQ_FQ_GZIP_TRUNCATED, "gzip stream ends unexpectedly after %llu compressed bytes (%llu bytes decompressed): the file is truncated",
+			             (unsigned long long)r->f->bytes, (unsigned long long)r->out_bytes);
+			return -1;
+		}
+		if (ret == Z_BUF_ERROR) continue;
+		stream_error(r, SQ_FQ_GZIP_CORRUPT, "gzip data error after %llu decompressed bytes: %s",
+		             (unsigned long long)r->out_bytes, r->zs.msg ? r->zs.msg : "corrupt data");
+		return -1;
+	}
+}
+
+/* Next line (without LF and CR).  0, -1 at the end, < -1 on a stream error (pending). */
+static int fq_getline(fq_in_t *r, char **line, size_t *len)
+{
+	for (;;) {
+		char *nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
+		size_t n;
+		if (nl || (r->eof && !r->pend_code && r->beg < r->end)) {
+			*line = r->buf + r->beg;
+			n = nl ? (size_t)(nl - *line) : r->end - r->beg;
+			r->beg = r->scan = nl ? (size_t)(nl - r->buf) + 1 : r->end;
+			if (n > 0 && (*line)[n - 1] == '\r') --n, ++r->n_crlf;
+			(*line)[n] = 0; /* the LF (or spare byte) becomes NUL */
+			*len = n;
+			++r->line;
+			return 0;
+		}
+		if (r->eof) return r->pend_code ? -2 : -1;
+		if (r->beg > 0) {
+			memmove(r->buf, r->buf + r->beg, r->end - r->beg);
+			r->end -= r->beg, r->beg = 0;
+		}
+		r->scan = r->end;
+		if (r->end + 1 >= r->cap) { /* keep one spare byte for the NUL of a last line */
+			if (r->cap >= FQ_MAX_LINE) {
+				stream_error(r, SQ_FQ_HEADER, "line %lld is longer than %zu bytes", (long long)r->line + 1, FQ_MAX_LINE);
+				return -2;
+			}
+			char *nb = sq_realloc(r->buf, r->cap * 2);
+			if (!nb) { stream_error(r, SQ_FQ_FILE_UNREADABLE, "out of memory"); return -2; }
+			r->buf = nb, r->cap *= 2;
+		}
+		{
+			size_t keep = r->cap;
+			r->cap -= 1; /* fill at most cap-1 so a final unterminated line can be NUL-terminated */
+			ssize_t k = fq_fill(r);
+			r->cap = keep;
+			if (k < 0) return -2;
+		}
+	}
+}
+
+static int fq_open(fq_in_t *r, sq_fq_sample_t *s, sq_fq_file_t *f, const sq_fq_opt_t *opt)
+{
+	memset(r, 0, sizeof *r);
+	r->s = s, r->f = f, r->max_errors = opt->max_errors, r->fd = -1;
+	f->bytes = 0;
+	if ((r->fd = open(f->path, O_RDONLY)) < 0) {
+		sq_fq_sample_err(s, errno == ENOENT ? SQ_FQ_FILE_MISSING : SQ_FQ_FILE_UNREADABLE, f->path, 0, 0,
+		                 "cannot open: %s", strerror(errno));
+		return SQ_EIO;
+	}
+#ifdef POSIX_FADV_SEQUENTIAL
+	posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+	r->cap = opt->buf_size;
+	r->in = sq_malloc(FQ_IN_SIZE);
+	r->buf = sq_malloc(r->cap);
+	r->sha = sq_hash_init("sha256");
+	r->name_cap = 256;
+	r->name = sq_malloc(r->name_cap);
+	if (!r->in || !r->buf || !r->sha || !r->name) return SQ_ENOMEM;
+	/* sniff the gzip magic from the first block */
+	ssize_t k = raw_read(r, r->in, r->cap - 1 < FQ_IN_SIZE ? r->cap - 1 : FQ_IN_SIZE);
+	if (k < 0) {
+		sq_fq_sample_err(s, SQ_FQ_FILE_UNREADABLE, f->path, 0, 0, "read error: %s", strerror(errno));
+		return SQ_EIO;
+	}
+	if (k >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b) {
+		r->gz = 1;
+		if (inflateInit2(&r->zs, 15 + 16) != Z_OK) return SQ_ENOMEM;
+		r->z_init = 1;
+		r->zs.next_in = r->in, r->zs.avail_in = (uInt)k;
+	} else if (k > 0) {
+		memcpy(r->buf, r->in, (size_t)k); /* k <= cap - 1 */
+		r->end = (size_t)k;
+		r->out_bytes = (uint64_t)k;
+	}
+	f->gzip = r->gz;
+	return 0;
+}
+
+/* Finish: drain what was not read (so the SHA-256 covers the whole file), set stats, free. */
+static void fq_close(fq_in_t *r, int ok)
+{
+	if (r->fd >= 0) {
+		if (ok && r->sha) {
+			while (!r->raw_eof) if (raw_read(r, r->in, FQ_IN_SIZE) < 0) break;
+			sq_hash_final(r->sha, r->f->sha256);
+			r->f->checked = 1;
+		} else if (r->sha) {
+			char junk[65];
+			sq_hash_final(r->sha, junk);
+		}
+		close(r->fd);
+	} else if (r->sha) {
+		char junk[65];
+		sq_hash_final(r->sha, junk);
+	}
+	if (r->z_init) inflateEnd(&r->zs);
+	free(r->in), free(r->buf), free(r->name);
+}
+
+static int set_name(fq_in_t *r, const char *s, size_t n)
+{
+	if (n + 1 > r->name_cap) {
+		size_t nc = (n + 1) * 2;
+		char *nn = sq_realloc(r->name, nc);
+		if (!nn) return SQ_ENOMEM;
+		r->name = nn, r->name_cap = nc;
+	}
+	memcpy(r->name, s, n);
+	r->name[n] = 0;
+	r->name_len = n;
+	return 0;
+}
+
+static void first_bad(const char *s, size_t n, int want, size_t *pos)
+{
+	for (size_t i = 0; i < n; ++i)
+		if (base_class[(unsigned char)s[i]] == want) { *pos = i; return; }
+	*pos = 0;
+}
+
+static const char *show_char(int c, char buf[16])
+{
+	if (c > 32 && c < 127) snprintf(buf, 16, "'%c'", c);
+	else snprintf(buf, 16, "byte %d", c);
+	return buf;
+}
+
+/* Parse one record.  0: a record (possibly with problems reported), -1: clean end, -2: the file
+ * cannot be read further (problem reported). */
+static int fq_next(fq_in_t *r)
+{
+	char *l, cb[16];
+	size_t n, seq_len = 0, pos;
+	int ret;
+	int64_t rec = r->f->reads + 1;
+	/* line 1: @name; blank lines are allowed only at the end of the file */
+	int64_t blank_at = 0;
+	for (;;) {
+		if ((ret = fq_getline(r, &l, &n)) < 0) goto eof;
+		if (n > 0) break;
+		if (!blank_at) blank_at = r->line;
+	}
+	if (blank_at)
+		fq_report(r, SQ_FQ_HEADER, rec, blank_at, "empty line where a record header '@name' was expected");
+	r->rec_line = r->line;
+	if (l[0] != '@') {
+		fq_report(r, SQ_FQ_HEADER, rec, r->line, "record header starts with %s instead of '@': '%.40s'", show_char((unsigned char)l[0], cb), l);
+		set_name(r, l, strcspn(l, " \t"));
+	} else {
+		size_t nl = strcspn(l + 1, " \t");
+		if (nl == 0) fq_report(r, SQ_FQ_HEADER, rec, r->line, "empty read name after '@'");
+		if (set_name(r, l + 1, nl) < 0) return -2;
+	}
+	/* line 2: SEQ */
+	if ((ret = fq_getline(r, &l, &n)) < 0) goto trunc;
+	{
+		unsigned char acc = 0;
+		for (size_t i = 0; i < n; ++i) acc |= base_class[(unsigned char)l[i]];
+		if (acc & 2) {
+			first_bad(l, n, 2, &pos);
+			fq_report(r, SQ_FQ_BASE, rec, r->line, "invalid base %s at position %zu of the sequence", show_char((unsigned char)l[pos], cb), pos + 1);
+		} else if (acc & 1) {
+			first_bad(l, n, 1, &pos);
+			fq_report(r, SQ_FQ_IUPAC, rec, r->line, "IUPAC ambiguity code '%c' at position %zu of the sequence (only A, C, G, T, N accepted)", l[pos], pos + 1);
+		}
+		seq_len = n;
+	}
+	/* line 3: + */
+	if ((ret = fq_getline(r, &l, &n)) < 0) goto trunc;
+	if (l[0] != '+')
+		fq_report(r, SQ_FQ_SEPARATOR, rec, r->line, "separator line starts with %s instead of '+': '%.40s'", n ? show_char((unsigned char)l[0], cb) : "nothing", l);
+	/* line 4: QUAL */
+	if ((ret = fq_getline(r, &l, &n)) < 0) goto trunc;
+	if (n != seq_len)
+		fq_report(r, SQ_FQ_LENGTH, rec, r->line, "sequence has %zu bases but quality has %zu characters", seq_len, n);
+	{
+		unsigned char lo = 255, hi = 0;
+		for (size_t i = 0; i < n; ++i) {
+			unsigned char c = (unsigned char)l[i];
+			lo = c < lo ? c : lo;
+			hi = c > hi ? c : hi;
+		}
+		if (n && (lo < '!' || hi > '~')) {
+			size_t i = 0;
+			while (i < n && (unsigned char)l[i] >= '!' && (unsigned char)l[i] <= '~') ++i;
+			fq_report(r, SQ_FQ_QUAL_RANGE, rec, r->line, "quality %s at position %zu is %s (phred+33 range is '!'..'~')",
+			          show_char((unsigned char)l[i], cb), i + 1, (unsigned char)l[i] < '!' ? "below '!'" : "above '~'");
+		}
+		if (n) {
+			if (!r->f->max_qual || lo < r->f->min_qual) r->f->min_qual = lo;
+			if (hi > r->f->max_qual) r->f->max_qual = hi;
+		}
+	}
+	r->f->reads++;
+	r->f->bases += (int64_t)seq_len;
+	if (r->f->reads == 1 || (int64_t)seq_len < r->f->min_len) r->f->min_len = (int64_t)seq_len;
+	if ((int64_t)seq_len > r->f->max_len) r->f->max_len = (int64_t)seq_len;
+	return 0;
+eof:
+	if (ret == -1) return -1;
+	fq_report(r, r->pend_code, rec, r->line + 1, "%s", r->pend_msg);
+	return -2;
+trunc:
+	if (ret == -1) {
+		fq_report(r, SQ_FQ_TRUNCATED, rec, r->line, "file ends inside record %lld after %lld of its 4 lines",
+		          (long long)rec, (long long)(r->line - r->rec_line + 1));
+		return -2;
+	}
+	fq_report(r, r->pend_code, rec, r->line + 1, "%s", r->pend_msg);
+	return -2;
+}
+
+/* Name without a trailing /1 or /2. */
+static size_t mate_len(const char *s, size_t n)
+{
+	return n >= 2 && s[n - 2] == '/' && (s[n - 1] == '1' || s[n - 1] == '2') ? n - 2 : n;
+}
+
+static void end_checks(fq_in_t *r)
+{
+	sq_fq_file_t *f = r->f;
+	if (f->bytes == 0)
+		fq_report(r, SQ_FQ_EMPTY, 0, 0, "file is empty (0 bytes)");
+	else if (r->out_bytes == 0 && !r->pend_code)
+		fq_report(r, SQ_FQ_EMPTY, 0, 0, "file decompresses to 0 bytes: no reads");
+	else if (f->reads == 0 && !r->pend_code && f->n_errors[SQ_FQ_TRUNCATED] == 0)
+		fq_report(r, SQ_FQ_EMPTY, 0, 0, "file holds no FASTQ record");
+	/* phred+64: nothing below '@' (Q31 in phred+33) and characters above 'K' (Q42) */
+	if (f->max_qual && f->min_qual >= '@' && f->max_qual > 'K')
+		fq_report(r, SQ_FQ_PHRED64, 0, 0, "qualities span '%c'..'%c' (ASCII %d..%d): this looks like phred+64, seqa needs phred+33",
+		          f->min_qual, f->max_qual, f->min_qual, f->max_qual);
+	if (r->n_crlf)
+		fq_report(r, SQ_FQ_CRLF, 0, 0, "%lld lines end with CR LF (Windows line endings); accepted", (long long)r->n_crlf);
+}
+
+/* ---- per sample ------------------------------------------------------------------------- */
+
+typedef struct {
+	sq_fq_batch_t *b;
+	const sq_fq_opt_t *opt;
+	unsigned char *use;   /* use[2*i+k]: 1 if file k of sample i is to be read */
+} val_ctx_t;
+
+static void validate_sample(void *data, int64_t i, int tid)
+{
+	val_ctx_t *c = data;
+	sq_fq_sample_t *s = &c->b->samples[i];
+	fq_in_t in[2];
+	int open_ok[2] = { 0, 0 }, live[2] = { 0, 0 };
+	(void)tid;
+	memset(in, 0, sizeof in);
+	for (int k = 0; k < 2; ++k) {
+		in[k].fd = -1;
+		if (!c->use[2 * i + k]) continue;
+		int r = fq_open(&in[k], s, &s->files[k], c->opt);
+		open_ok[k] = live[k] = r == 0;
+		if (r == SQ_ENOMEM) sq_log_error("out of memory validating sample %s", s->id);
+	}
+	int paired = live[0] && live[1];
+	while (live[0] || live[1]) {
+		int got[2] = { 0, 0 };
+		for (int k = 0; k < 2; ++k) {
+			if (!live[k]) continue;
+			int r = fq_next(&in[k]);
+			if (r == 0) got[k] = 1;
+			else live[k] = 0;
+		}
+		if (paired && got[0] && got[1]) {
+			size_t a = mate_len(in[0].name, in[0].name_len), bl = mate_len(in[1].name, in[1].name_len);
+			if (a != bl || memcmp(in[0].name, in[1].name, a) != 0)
+				fq_report(&in[1], SQ_FQ_MATE_NAME, in[1].f->reads, in[1].rec_line,
+				          "mate names differ: R1 '%.100s' vs R2 '%.100s'", in[0].name, in[1].name);
+		}
+	}
+	for (int k = 0; k < 2; ++k) if (open_ok[k]) end_checks(&in[k]);
+	if (paired && in[0].f->reads != in[1].f->reads && !in[0].dead && !in[1].dead)
+		fq_report(&in[1], SQ_FQ_MATE_COUNT, 0, 0, "R1 has %lld reads but R2 has %lld",
+		          (long long)in[0].f->reads, (long long)in[1].f->reads);
+	for (int k = 0; k < 2; ++k) if (c->use[2 * i + k]) fq_close(&in[k], open_ok[k]);
+}
+
+/* ---- batch ------------------------------------------------------------------------------ */
+
+int sq_fq_batch_validate(sq_fq_batch_t *b, const sq_fq_opt_t *opt)
+{
+	val_ctx_t c = { b, opt, 0 };
+	struct stat *st = 0;
+	int ret = 0, nt;
+	if (sq_fq_opt_check(opt) < 0) return SQ_EINVAL;
+	base_class_init();
+	if (!(c.use = sq_calloc((size_t)b->n_samples * 2 + 1, 1)) ||
+	    !(st = sq_calloc((size_t)b->n_samples * 2 + 1, sizeof *st))) { ret = SQ_ENOMEM; goto fail; }
+	/* existence, same file, file listed twice: decided before reading anything */
+	for (int i = 0; i < b->n_samples; ++i) {
+		sq_fq_sample_t *s = &b->samples[i];
+		for (int k = 0; k < 2; ++k) {
+			sq_fq_file_t *f = &s->files[k];
+			int j = 2 * i + k;
+			if (!f->path) continue;
+			if (stat(f->path, &st[j]) != 0) {
+				sq_fq_sample_err(s, errno == ENOENT ? SQ_FQ_FILE_MISSING : SQ_FQ_FILE_UNREADABLE, f->path, 0, 0,
+				                 "R%d file %s: %s", k + 1, errno == ENOENT ? "not found" : "cannot be read", strerror(errno));
+				continue;
+			}
+			if (!S_ISREG(st[j].st_mode)) {
+				sq_fq_sample_err(s, SQ_FQ_FILE_UNREADABLE, f->path, 0, 0, "R%d path is not a regular file", k + 1);
+				continue;
+			}
+			if (access(f->path, R_OK) != 0) {
+				sq_fq_sample_err(s, SQ_FQ_FILE_UNREADABLE, f->path, 0, 0, "R%d file cannot be read: %s", k + 1, strerror(errno));
+				continue;
+			}
+			c.use[j] = 1;
+		}
+		if (c.use[2 * i] && c.use[2 * i + 1] && st[2 * i].st_dev == st[2 * i + 1].st_dev && st[2 * i].st_ino == st[2 * i + 1].st_ino) {
+			sq_fq_sample_err(s, SQ_FQ_SAME_FILE, s->files[1].path, 0, 0, "R1 and R2 are the same file ('%s' and '%s')",
+			                 s->files[0].given, s->files[1].given);
+			c.use[2 * i + 1] = 0;
+		}
+		for (int k = 0; k < 2; ++k) {
+			int j = 2 * i + k;
+			if (!c.use[j]) continue;
+			for (int q = 0; q < 2 * i; ++q)
+				if (c.use[q] && st[q].st_dev == st[j].st_dev && st[q].st_ino == st[j].st_ino) {
+					sq_fq_sample_err(s, SQ_FQ_FILE_REUSED, s->files[k].path, 0, 0, "R%d file is also R%d of sample '%s'",
+					                 k + 1, q % 2 + 1, b->samples[q / 2].id);
+					break;
+				}
+		}
+	}
+	nt = opt->n_threads < b->n_samples ? opt->n_threads : b->n_samples;
+	if (b->n_samples > 0 && (ret = sq_for(nt, validate_sample, &c, b->n_samples)) < 0) goto fail;
+	b->validated = 1;
+fail:
+	free(c.use);
+	free(st);
+	return ret;
+}
