@@ -98,7 +98,7 @@ int sq_cmd_ingest(int argc, char *argv[])
 	}
 	err = sq_fq_batch_status(b);
 	if (err < 0) {
-		if (out) sq_log_error("batch '%s' is invalid (%lld errors): report '%s' not written", b->path,
+		if (out) sq_log_error("batch '%s' is invalid (%lld error(s)): report '%s' not written", b->path,
 		                      (long long)sq_fq_batch_n_errors(b), out);
 		ret = sq_err2exit(err);
 		goto done;
