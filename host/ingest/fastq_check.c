@@ -248,7 +248,7 @@ static int fq_open(fq_in_t *r, sq_fq_sample_t *s, sq_fq_file_t *f, const sq_fq_o
 		sq_fq_sample_err(s, SQ_FQ_FILE_UNREADABLE, f->path, 0, 0, "read error: %s", strerror(errno));
 		return SQ_EIO;
 	}
-	if (k >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b) {
+	if (k >= 1 && r->in[0] == 0x1f && (k == 1 || r->in[1] == 0x8b)) { /* 1 byte: a cut gzip */
 		r->gz = 1;
 		if (inflateInit2(&r->zs, 15 + 16) != Z_OK) return SQ_ENOMEM;
 		r->z_init = 1;
@@ -473,6 +473,7 @@ int sq_fq_batch_validate(sq_fq_batch_t *b, const sq_fq_opt_t *opt)
 	struct stat *st = 0;
 	int ret = 0, nt;
 	if (sq_fq_opt_check(opt) < 0) return SQ_EINVAL;
+	if (b->validated) { sq_log_error("batch '%s' was already validated", b->path); return SQ_EINVAL; }
 	base_class_init();
 	if (!(c.use = sq_calloc((size_t)b->n_samples * 2 + 1, 1)) ||
 	    !(st = sq_calloc((size_t)b->n_samples * 2 + 1, sizeof *st))) { ret = SQ_ENOMEM; goto fail; }

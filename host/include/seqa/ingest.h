@@ -173,7 +173,8 @@ void sq_fq_opt_init(sq_fq_opt_t *o);
 int sq_fq_opt_check(const sq_fq_opt_t *o);
 
 /** Validate every sample's FASTQ pair (each file read once).  Returns 0 when validation ran
- *  (whatever it found; see sq_fq_batch_status), SQ_ENOMEM/SQ_EINVAL otherwise. */
+ *  (whatever it found; see sq_fq_batch_status), SQ_ENOMEM, or SQ_EINVAL (bad options, or the
+ *  batch was already validated: once per batch). */
 int sq_fq_batch_validate(sq_fq_batch_t *b, const sq_fq_opt_t *opt);
 /** 0 if no error was recorded; SQ_EIO if any file is missing/unreadable; else SQ_EINPUT. */
 int sq_fq_batch_status(const sq_fq_batch_t *b);
