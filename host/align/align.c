@@ -1,0 +1,443 @@
+/* seqa — `seqa align`: the ordered pipeline (minimap2's kt_pipeline shape).
+ *
+ *   reader thread     FASTQ -> batch k (bseq1_t, pairs interleaved)
+ *   main thread       batch k: seeding on the backend, chaining/extension/pairing on n_threads,
+ *                     SAM fields -> BAM records + duplicate signatures (n_threads)
+ *   writer thread     batch k -> sort buffer (spilling sorted runs past sort_mem)
+ * Stages hand over one batch at a time in batch order, so while batch k is aligned, batch k+1
+ * is decompressed and batch k-1 sorted/spilled.  Finally the runs are merged, duplicates flagged
+ * and the BAM written with multi-threaded BGZF and its .bai built on the fly.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include "core.h"
+#include "fqpair.h"
+#include "records.h"
+#include "seqa/align.h"
+#include "seqa/cli.h"
+#include "seqa/durable.h"
+#include "seqa/log.h"
+#include "seqa/ref.h"
+#include "seqa/thpool.h"
+#include "seqa/util.h"
+#include "seqa/version.h"
+
+void sq_aln_opt_init(sq_aln_opt_t *o)
+{
+	memset(o, 0, sizeof *o);
+	o->backend = "auto";
+	o->n_threads = 1;
+	o->batch_bases = 10000000;
+	o->sort_mem = 512LL << 20;
+	o->level = -1;
+	o->optical_dist = 100;
+	o->mark_dups = 1;
+}
+
+int sq_aln_opt_check(const sq_aln_opt_t *o)
+{
+	if (!o->ref || !o->r1 || !o->out) { sq_log_error("reference, reads and output are required"); return SQ_EINVAL; }
+	if (o->n_threads < 1) { sq_log_error("threads must be >= 1"); return SQ_EINVAL; }
+	if (o->batch_bases < 1000) { sq_log_error("batch size must be >= 1000 bases"); return SQ_EINVAL; }
+	if (o->level < -1 || o->level > 9) { sq_log_error("compression level must be 0..9"); return SQ_EINVAL; }
+	if (o->rg && strncmp(o->rg, "@RG", 3) != 0) { sq_log_error("read group must start with @RG"); return SQ_EINVAL; }
+	if (o->rg && !strstr(o->rg, "ID:")) { sq_log_error("read group has no ID: field"); return SQ_EINVAL; }
+	return 0;
+}
+
+/* ---- index validation (libbwa exits on bad files, so check first) ------------------------- */
+
+static int check_index(const char *ref, const bntseq_t *bns)
+{
+	char p[4096];
+	snprintf(p, sizeof p, "%s.fai", ref);
+	FILE *fp = fopen(p, "r");
+	if (!fp) return 0;                                  /* nothing more to compare with */
+	char line[8192];
+	int i = 0, r = 0;
+	while (fgets(line, sizeof line, fp)) {
+		char *t = strchr(line, '\t');
+		if (!t) continue;
+		*t = 0;
+		long long len = atoll(t + 1);
+		if (i >= bns->n_seqs || strcmp(line, bns->anns[i].name) != 0 || len != bns->anns[i].len) {
+			sq_log_error("index of '%s' does not match the reference: contig %d is '%s' (%lld bp) in %s.fai but '%s' (%lld bp) in the index; rebuild it with 'seqa index %s'",
+			             ref, i + 1, line, len, ref, i < bns->n_seqs ? bns->anns[i].name : "(none)",
+			             i < bns->n_seqs ? (long long)bns->anns[i].len : 0LL, ref);
+			r = SQ_EINPUT;
+			break;
+		}
+		++i;
+	}
+	fclose(fp);
+	if (r == 0 && i != bns->n_seqs) {
+		sq_log_error("index of '%s' has %d contigs but %s.fai lists %d; rebuild it with 'seqa index %s'", ref, bns->n_seqs, ref, i, ref);
+		r = SQ_EINPUT;
+	}
+	return r;
+}
+
+/* ---- header ------------------------------------------------------------------------------ */
+
+static char *unescape_rg(const char *s)
+{
+	char *o = sq_malloc(strlen(s) + 1), *q = o;
+	if (!o) return NULL;
+	for (; *s; ++s) {
+		if (s[0] == '\\' && s[1] == 't') { *q++ = '\t'; ++s; }
+		else if (s[0] == '\\' && s[1] == '\\') { *q++ = '\\'; ++s; }
+		else *q++ = *s;
+	}
+	*q = 0;
+	return o;
+}
+
+static sam_hdr_t *make_header(const bntseq_t *bns, const char *rg, const char *backend, const char *dev)
+{
+	kstring_t ks = KS_INITIALIZE;
+	ksprintf(&ks, "@HD\tVN:1.6\tSO:coordinate\n");
+	for (int i = 0; i < bns->n_seqs; ++i) ksprintf(&ks, "@SQ\tSN:%s\tLN:%lld\n", bns->anns[i].name, (long long)bns->anns[i].len);
+	if (rg) ksprintf(&ks, "%s\n", rg);
+	ksprintf(&ks, "@PG\tID:seqa\tPN:seqa\tVN:%s\tDS:backend=%s;device=%s;bwa-mem-0.7.17-compatible\tCL:%s\n",
+	         sq_version(), backend, dev, sq_cli_cmdline());
+	sam_hdr_t *h = ks.s ? sam_hdr_parse(ks.l, ks.s) : NULL;
+	free(ks.s);
+	if (h && sam_hdr_nref(h) > 0) (void)sam_hdr_name2tid(h, sam_hdr_tid2name(h, 0));   /* build the name hash now, before threads */
+	return h;
+}
+
+/* ---- pipeline ----------------------------------------------------------------------------- */
+
+typedef struct batch_s {
+	int64_t idx, id0;                 /* batch index, first pair index */
+	bseq1_t *reads; int n;
+	bam1_t **recs; int n_rec, m_rec;  /* records of the whole batch, pair order */
+	sq_dupsig_t *sig; int n_sig;
+} batch_t;
+
+typedef struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	batch_t *item;
+	int closed;
+} slot_t;
+
+typedef struct {
+	const sq_aln_opt_t *o;
+	sq_aln_ctx_t cx;
+	sq_fqp_t *fq;
+	sam_hdr_t *h;
+	sq_sorter_t *sort;
+	slot_t in, out;
+	volatile int abort;
+	int err_read, err_write;
+	int64_t n_pairs_read;
+	sq_dupsig_t *sig; int64_t n_sig, m_sig;
+	int64_t n_records, n_mapped, n_proper, n_secsupp;
+} pipe_t;
+
+static void slot_put(pipe_t *p, slot_t *s, batch_t *b)
+{
+	pthread_mutex_lock(&s->mu);
+	while (s->item && !p->abort) pthread_cond_wait(&s->cv, &s->mu);
+	if (!p->abort) s->item = b; else b = NULL;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static batch_t *slot_get(pipe_t *p, slot_t *s)
+{
+	batch_t *b;
+	pthread_mutex_lock(&s->mu);
+	while (!s->item && !s->closed && !p->abort) pthread_cond_wait(&s->cv, &s->mu);
+	b = p->abort ? NULL : s->item;
+	s->item = NULL;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return b;
+}
+
+static void slot_close(slot_t *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->closed = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void pipe_abort(pipe_t *p)
+{
+	p->abort = 1;
+	slot_t *s[2] = { &p->in, &p->out };
+	for (int i = 0; i < 2; ++i) {
+		pthread_mutex_lock(&s[i]->mu);
+		pthread_cond_broadcast(&s[i]->cv);
+		pthread_mutex_unlock(&s[i]->mu);
+	}
+}
+
+static void batch_free(batch_t *b)
+{
+	if (!b) return;
+	sq_fqp_free_seqs(b->reads, b->n);
+	for (int i = 0; i < b->m_rec; ++i) if (b->recs[i]) bam_destroy1(b->recs[i]);
+	free(b->recs); free(b->sig);
+	free(b);
+}
+
+static void *reader(void *data)
+{
+	pipe_t *p = data;
+	int64_t idx = 0;
+	while (!p->abort) {
+		batch_t *b = sq_calloc(1, sizeof *b);
+		if (!b) { p->err_read = SQ_ENOMEM; break; }
+		int r = sq_fqp_read(p->fq, p->o->batch_bases, &b->reads, &b->n);
+		if (r == -1) { free(b); break; }
+		if (r < 0) { free(b); p->err_read = r; break; }
+		b->idx = idx++;
+		b->id0 = p->n_pairs_read;
+		p->n_pairs_read += p->cx.paired ? b->n / 2 : b->n;
+		slot_put(p, &p->in, b);
+		if (p->abort) { batch_free(b); break; }
+	}
+	if (p->err_read) pipe_abort(p);
+	slot_close(&p->in);
+	return NULL;
+}
+
+typedef struct { pipe_t *p; batch_t *b; bam1_t ***recs; int *n_rec, *m_rec; int err; } conv_t;
+
+/* Records of unit i (pair or single read) into a per-unit list; concatenated after. */
+static void w_convert(void *data, int64_t i, int tid)
+{
+	conv_t *c = data;
+	(void)tid;
+	batch_t *b = c->b;
+	int paired = c->p->cx.paired;
+	bseq1_t *s = &b->reads[paired ? 2 * i : i];
+	char *sam[2] = { s[0].sam, paired ? s[1].sam : NULL };
+	int r = sq_rec_from_sam(c->p->h, (uint64_t)(b->id0 + i), s[0].name, sam, &c->recs[i], &c->n_rec[i], &c->m_rec[i], &b->sig[i]);
+	if (r < 0) c->err = r;
+	for (int k = 0; k < 1 + paired; ++k) { free(s[k].sam); s[k].sam = NULL; }
+}
+
+static int convert_batch(pipe_t *p, batch_t *b)
+{
+	int nu = p->cx.paired ? b->n / 2 : b->n, r = 0;
+	conv_t c = { p, b, sq_calloc((size_t)nu + 1, sizeof(bam1_t **)), sq_calloc((size_t)nu + 1, sizeof(int)),
+	             sq_calloc((size_t)nu + 1, sizeof(int)), 0 };
+	b->sig = sq_calloc((size_t)nu + 1, sizeof *b->sig);
+	b->n_sig = nu;
+	if (!c.recs || !c.n_rec || !c.m_rec || !b->sig) { r = SQ_ENOMEM; goto done; }
+	if ((r = sq_for(p->o->n_threads, w_convert, &c, nu)) < 0 || (r = c.err) < 0) goto done;
+	int tot = 0;
+	for (int i = 0; i < nu; ++i) tot += c.n_rec[i];
+	b->recs = sq_calloc((size_t)tot + 1, sizeof *b->recs);
+	if (!b->recs) { r = SQ_ENOMEM; goto done; }
+	for (int i = 0; i < nu; ++i)
+		for (int k = 0; k < c.m_rec[i]; ++k) {
+			if (k < c.n_rec[i]) b->recs[b->n_rec++] = c.recs[i][k];
+			else if (c.recs[i][k]) bam_destroy1(c.recs[i][k]);
+			c.recs[i][k] = NULL;
+		}
+	b->m_rec = b->n_rec;
+done:
+	if (c.recs) for (int i = 0; i < nu; ++i) {
+		if (c.recs[i]) for (int k = 0; k < c.m_rec[i]; ++k) if (c.recs[i][k]) bam_destroy1(c.recs[i][k]);
+		free(c.recs[i]);
+	}
+	free(c.recs); free(c.n_rec); free(c.m_rec);
+	return r;
+}
+
+static void *writer(void *data)
+{
+	pipe_t *p = data;
+	batch_t *b;
+	while ((b = slot_get(p, &p->out)) != NULL) {
+		int r = 0;
+		for (int i = 0; i < b->n_rec && r == 0; ++i) {
+			const bam1_t *x = b->recs[i];
+			uint16_t f = x->core.flag;
+			++p->n_records;
+			if (f & (BAM_FSECONDARY | BAM_FSUPPLEMENTARY)) { ++p->n_secsupp; }
+			else {
+				if (!(f & BAM_FUNMAP)) ++p->n_mapped;
+				if ((f & BAM_FPROPER_PAIR) && !(f & BAM_FUNMAP)) ++p->n_proper;
+			}
+			r = sq_sorter_add(p->sort, x);
+		}
+		if (r == 0 && p->n_sig + b->n_sig > p->m_sig) {
+			int64_t m = (p->n_sig + b->n_sig) * 2;
+			sq_dupsig_t *t = sq_realloc(p->sig, (size_t)m * sizeof *t);
+			if (!t) r = SQ_ENOMEM; else { p->sig = t; p->m_sig = m; }
+		}
+		if (r == 0) {
+			memcpy(p->sig + p->n_sig, b->sig, (size_t)b->n_sig * sizeof *b->sig);
+			p->n_sig += b->n_sig;
+		}
+		batch_free(b);
+		if (r < 0) { p->err_write = r; pipe_abort(p); break; }
+	}
+	return NULL;
+}
+
+static int dup_lookup(void *data, uint64_t pid, int mate)
+{
+	const uint8_t *bm = data;
+	return bm[pid >> 2] >> ((pid & 3) * 2 + mate) & 1;
+}
+
+static int probe_writable(const char *path)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.probe.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (fd < 0) { sq_log_error("cannot write output '%s': %s", path, strerror(errno)); return SQ_EOUTPUT; }
+	close(fd);
+	unlink(tmp);
+	return 0;
+}
+
+static char *rg_field(const char *rg, const char *tag)
+{
+	const char *p = rg;
+	size_t tl = strlen(tag);
+	while ((p = strchr(p, '\t'))) {
+		++p;
+		if (strncmp(p, tag, tl) == 0) {
+			size_t l = strcspn(p + tl, "\t\n");
+			char *o = sq_malloc(l + 1);
+			if (o) { memcpy(o, p + tl, l); o[l] = 0; }
+			return o;
+		}
+	}
+	return NULL;
+}
+
+int sq_aln_run(const sq_aln_opt_t *o, sq_aln_stats_t *st)
+{
+	pipe_t p;
+	int r;
+	char *rg = NULL, *tmp_bam = NULL, *tmp_bai = NULL, *bai = NULL, *json = NULL, *tmp_prefix = NULL;
+	uint8_t *dupbm = NULL;
+	htsFile *fp = NULL;
+	pthread_t th_r, th_w;
+	int th_r_on = 0, th_w_on = 0;
+	memset(&p, 0, sizeof p);
+	memset(st, 0, sizeof *st);
+	pthread_mutex_init(&p.in.mu, NULL); pthread_cond_init(&p.in.cv, NULL);
+	pthread_mutex_init(&p.out.mu, NULL); pthread_cond_init(&p.out.cv, NULL);
+	p.o = o;
+	if ((r = sq_aln_opt_check(o)) < 0) goto done;
+	if (o->rg && !(rg = unescape_rg(o->rg))) { r = SQ_ENOMEM; goto done; }
+	/* inputs first (cheap), then the output location, then the index */
+	if (!(p.fq = sq_fqp_open(o->r1, o->r2, &r))) goto done;
+	if ((r = probe_writable(o->out)) < 0) goto done;
+	if (!sq_file_readable(o->ref)) { sq_log_error("cannot open reference '%s'", o->ref); r = SQ_EIO; goto done; }
+	if ((r = sq_ref_check_index(o->ref)) < 0) goto done;
+	if ((r = sq_aln_ctx_open(&p.cx, o->ref, o->backend, o->n_threads, o->r2 != NULL)) < 0) goto done;
+	if ((r = check_index(o->ref, p.cx.idx->bns)) < 0) goto done;
+	snprintf(st->backend, sizeof st->backend, "%s", sq_seed_backend_name(p.cx.be));
+	if (rg && !bwa_set_rg(rg)) { sq_log_error("invalid read group '%s'", o->rg); r = SQ_EINVAL; goto done; }
+	if (!rg) bwa_rg_id[0] = 0;
+	p.h = make_header(p.cx.idx->bns, rg, sq_seed_backend_kind(p.cx.be), sq_seed_backend_name(p.cx.be));
+	if (!p.h) { sq_log_error("cannot build the BAM header"); r = SQ_EINVAL; goto done; }
+	size_t lo = strlen(o->out) + 64;
+	tmp_bam = sq_malloc(lo); tmp_bai = sq_malloc(lo); bai = sq_malloc(lo); json = sq_malloc(lo); tmp_prefix = sq_malloc(lo + 4096);
+	if (!tmp_bam || !tmp_bai || !bai || !json || !tmp_prefix) { r = SQ_ENOMEM; goto done; }
+	snprintf(tmp_bam, lo, "%s.tmp.%d", o->out, (int)getpid());
+	snprintf(tmp_bai, lo, "%s.bai.tmp.%d", o->out, (int)getpid());
+	snprintf(bai, lo, "%s.bai", o->out);
+	snprintf(json, lo, "%s.markdup.json", o->out);
+	if (o->tmp_prefix) snprintf(tmp_prefix, lo + 4096, "%s.%d", o->tmp_prefix, (int)getpid());
+	else snprintf(tmp_prefix, lo + 4096, "%s.tmp.%d", o->out, (int)getpid());
+	if (!(p.sort = sq_sorter_init(p.h, tmp_prefix, o->sort_mem))) { r = SQ_ENOMEM; goto done; }
+
+	/* run the pipeline */
+	if (pthread_create(&th_r, NULL, reader, &p) != 0) { r = SQ_ENOMEM; goto done; }
+	th_r_on = 1;
+	if (pthread_create(&th_w, NULL, writer, &p) != 0) { r = SQ_ENOMEM; pipe_abort(&p); goto done; }
+	th_w_on = 1;
+	batch_t *b;
+	r = 0;
+	while ((b = slot_get(&p, &p.in)) != NULL) {
+		if ((r = sq_aln_core_batch(&p.cx, b->reads, b->n, b->id0)) < 0 || (r = convert_batch(&p, b)) < 0) {
+			batch_free(b);
+			pipe_abort(&p);
+			break;
+		}
+		sq_log_debug("batch %lld: %d reads aligned", (long long)b->idx, b->n);
+		slot_put(&p, &p.out, b);
+	}
+	slot_close(&p.out);
+	pthread_join(th_r, NULL); th_r_on = 0;
+	pthread_join(th_w, NULL); th_w_on = 0;
+	if (r == 0 && p.err_read) r = p.err_read;
+	if (r == 0 && p.err_write) r = p.err_write;
+	if (r < 0) goto done;
+	if (p.n_pairs_read == 0) { sq_log_error("no reads in '%s'", o->r1); r = SQ_EINPUT; goto done; }
+
+	/* duplicates, then the merged, flagged, indexed BAM */
+	sq_aln_dup_t dm;
+	memset(&dm, 0, sizeof dm);
+	if (o->mark_dups) {
+		dupbm = sq_dup_mark(p.sig, p.n_sig, (uint64_t)p.n_pairs_read, o->optical_dist, &dm);
+		if (!dupbm) { r = SQ_ENOMEM; goto done; }
+		dm.secondary_supp = p.n_secsupp;
+	}
+	fp = hts_open(tmp_bam, o->level >= 0 ? (o->level == 0 ? "wb0" : (char[]){ 'w', 'b', (char)('0' + o->level), 0 }) : "wb");
+	if (!fp) { sq_log_error("cannot create '%s': %s", tmp_bam, strerror(errno)); r = SQ_EOUTPUT; goto done; }
+	if (o->n_threads > 1) hts_set_threads(fp, o->n_threads);
+	if (sam_hdr_write(fp, p.h) < 0 || sam_idx_init(fp, p.h, 0, tmp_bai) < 0) {
+		sq_log_error("cannot write '%s'", tmp_bam); r = SQ_EOUTPUT; goto done;
+	}
+	int64_t nw = 0;
+	if ((r = sq_sorter_finish(p.sort, fp, o->mark_dups ? dup_lookup : NULL, dupbm, &nw)) < 0) goto done;
+	if (sam_idx_save(fp) < 0) { sq_log_error("cannot write the index '%s' (disk full?)", tmp_bai); r = SQ_EOUTPUT; goto done; }
+	int cr = hts_close(fp);
+	fp = NULL;
+	if (cr != 0) { sq_log_error("cannot write '%s' (disk full?)", tmp_bam); r = SQ_EOUTPUT; goto done; }
+	if (o->mark_dups) {
+		char *lb = rg ? rg_field(rg, "LB:") : NULL;
+		if (!lb && rg) lb = rg_field(rg, "ID:");
+		r = sq_dup_write_json(o->dup_json ? o->dup_json : json, &dm, lb ? lb : "");
+		free(lb);
+		if (r < 0) goto done;
+	}
+	/* index first, BAM last: a BAM under its final name is complete */
+	if ((r = sq_durable_rename(tmp_bai, bai)) < 0 || (r = sq_durable_rename(tmp_bam, o->out)) < 0) {
+		unlink(bai);
+		goto done;
+	}
+	st->n_pairs = o->r2 ? p.n_pairs_read : 0;
+	st->n_reads = o->r2 ? 2 * p.n_pairs_read : p.n_pairs_read;
+	st->n_records = nw;
+	st->n_mapped = p.n_mapped;
+	st->n_proper = p.n_proper;
+	st->dup = dm;
+	st->n_spills = sq_sorter_n_spills(p.sort);
+	st->t_seed = p.cx.t_seed;
+	st->t_extend = p.cx.t_extend;
+	r = 0;
+done:
+	if (th_r_on || th_w_on) { pipe_abort(&p); slot_close(&p.in); slot_close(&p.out); }
+	if (th_r_on) pthread_join(th_r, NULL);
+	if (th_w_on) pthread_join(th_w, NULL);
+	{ batch_t *left; if ((left = p.in.item)) batch_free(left); if ((left = p.out.item)) batch_free(left); }
+	if (fp) hts_close(fp);
+	if (r < 0 && tmp_bam) { unlink(tmp_bam); unlink(tmp_bai); }
+	sq_sorter_destroy(p.sort);
+	if (p.h) sam_hdr_destroy(p.h);
+	sq_fqp_close(p.fq);
+	if (p.cx.mopt) sq_aln_ctx_close(&p.cx);
+	free(p.sig); free(dupbm); free(rg);
+	free(tmp_bam); free(tmp_bai); free(bai); free(json); free(tmp_prefix);
+	return r;
+}

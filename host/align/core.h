@@ -1,0 +1,27 @@
+/* seqa — alignment core (private to host/align): libbwa-facing, no htslib here. */
+#ifndef SEQA_ALIGN_CORE_H
+#define SEQA_ALIGN_CORE_H
+#include <stdint.h>
+#include <bwa/bwa.h>
+#include <bwa/bwamem.h>
+#include "align_internal.h"
+
+typedef struct {
+	bwaidx_t *idx;
+	mem_opt_t *mopt;
+	sq_fmi_t fmi;
+	sq_smem_opt_t so;
+	sq_seed_backend_t *be, *be_cpu;   /* be_cpu: fallback when a device fails a batch */
+	int n_threads, paired, n_fallbacks;
+	double t_seed, t_extend;
+} sq_aln_ctx_t;
+
+/** Load the bwa index (the caller has validated the files: libbwa exits on bad ones) and open
+ *  the seeding backend.  0, SQ_EIO, SQ_EDEVICE, SQ_EUNSUPP, SQ_ENOMEM. */
+int  sq_aln_ctx_open(sq_aln_ctx_t *cx, const char *ref, const char *backend, int n_threads, int paired);
+void sq_aln_ctx_close(sq_aln_ctx_t *cx);
+/** Align n reads (pairs interleaved when paired); id0 = global index of the first pair (read
+ *  when single-end): bwa's tie-breaking hashes depend on it.  Fills reads[i].sam (SAM text,
+ *  one line per record) and turns reads[i].seq into 0..4 codes.  0 or < -1. */
+int  sq_aln_core_batch(sq_aln_ctx_t *cx, bseq1_t *reads, int n, int64_t id0);
+#endif

@@ -1,0 +1,43 @@
+/* seqa — alignment records, duplicate signatures and the spilling sorter (private). */
+#ifndef SEQA_ALIGN_RECORDS_H
+#define SEQA_ALIGN_RECORDS_H
+#include <stdint.h>
+#include <htslib/sam.h>
+#include "seqa/align.h"
+
+/** Per pair (or single read): what duplicate marking needs. */
+typedef struct {
+	uint64_t pid;            /* pair index */
+	int64_t pos[2];          /* unclipped 5' position of each mate's primary alignment */
+	int32_t tid[2];
+	uint8_t rev[2], mapped[2], paired;
+	uint32_t score;          /* sum of base qualities >= 15 over the mapped mates */
+	int32_t tile, x, y;      /* Illumina name fields; tile < 0 when absent */
+} sq_dupsig_t;
+
+/** Parse bwa's SAM text of a pair (sam[1] NULL for single-end) into records appended to
+ *  *recs; adds MC/MQ (as samtools fixmate) and the private zp/zs ordering tags; fills sig.
+ *  0 or < -1 (logged). */
+int sq_rec_from_sam(sam_hdr_t *h, uint64_t pid, const char *name, char *sam[2], bam1_t ***recs, int *n, int *m,
+                    sq_dupsig_t *sig);
+
+/* ---- sorter ------------------------------------------------------------------------------ */
+typedef struct sq_sorter_s sq_sorter_t;
+sq_sorter_t *sq_sorter_init(sam_hdr_t *h, const char *tmp_prefix, int64_t mem_limit);
+/** Take a record (copied).  May spill a sorted run to a temporary file.  0 or < -1. */
+int sq_sorter_add(sq_sorter_t *s, const bam1_t *b);
+/** Write everything, merged in coordinate order, to fp; dup(pid, mate) says whether to set
+ *  BAM_FDUP on a primary record.  Private tags are removed.  0 or < -1 (logged). */
+int sq_sorter_finish(sq_sorter_t *s, htsFile *fp, int (*dup)(void *, uint64_t, int), void *dup_data,
+                     int64_t *n_written);
+int sq_sorter_n_spills(const sq_sorter_t *s);
+/** Remove temporaries, free. */
+void sq_sorter_destroy(sq_sorter_t *s);
+
+/* ---- duplicates -------------------------------------------------------------------------- */
+/** Mark duplicates from all signatures (any order).  Returns a bitmap (2 bits per pid:
+ *  mate 1, mate 2) sized n_pid, and the metrics.  NULL on ENOMEM. */
+uint8_t *sq_dup_mark(sq_dupsig_t *sig, int64_t n, uint64_t n_pid, int optical_dist, sq_aln_dup_t *m);
+/** Write the metrics JSON durably.  0 or SQ_EOUTPUT. */
+int sq_dup_write_json(const char *path, const sq_aln_dup_t *m, const char *library);
+#endif
