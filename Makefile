@@ -62,6 +62,18 @@ $(BUILD)/gen/cl_%.h: kernels/opencl/%.cl
 	@{ echo '/* generated from $< — do not edit */'; \
 	   echo 'static const char sq_cl_src_$*[] = {'; xxd -i < $<; echo ', 0x00 };'; } > $@
 
+# Static files (the service dashboard) are embedded the same way: every file in host/server/www/
+# becomes a byte array in $(BUILD)/gen/www_assets.h, with a table sq_www_files[] {name, data, len}.
+WWW_SRC    = $(sort $(wildcard host/server/www/*.*))
+$(BUILD)/gen/www_assets.h: $(WWW_SRC) Makefile
+	@mkdir -p $(dir $@)
+	@{ echo '/* generated from host/server/www/ — do not edit */'; i=0; \
+	   for f in $(WWW_SRC); do echo "static const unsigned char sq_www_$$i[] = {"; xxd -i < $$f; echo ', 0x00 };'; i=$$((i+1)); done; \
+	   echo 'static const struct { const char *name; const unsigned char *data; unsigned len; } sq_www_files[] = {'; i=0; \
+	   for f in $(WWW_SRC); do echo "	{ \"$$(basename $$f)\", sq_www_$$i, $$(wc -c < $$f) },"; i=$$((i+1)); done; \
+	   echo '	{ 0, 0, 0 }'; echo '};'; } > $@
+$(BUILD)/host/server/www.o: $(BUILD)/gen/www_assets.h
+
 $(BUILD)/libseqa.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
