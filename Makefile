@@ -19,7 +19,11 @@ SQ_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -pthread $(SAN) \
              -Ihost/include -Ikernels -Idrivers -I$(BUILD)/gen \
              -DSEQA_VERSION='"$(VERSION)"' -DSEQA_COMMIT='"$(COMMIT)"' \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I/usr/include/bwa
-LDLIBS     = /usr/lib/libbwa.a $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcurl -lz -lm -ldl -lpthread
+# libcurl: the OpenSSL build (package libcurl4) by path, since the -dev package installed is the
+# GnuTLS one (htslib needs it).  Symbols are versioned (CURL_OPENSSL_4 vs CURL_GNUTLS_3), so
+# both load side by side in one process.
+CURL_LIB  ?= $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libcurl.so.4 /usr/lib/*/libcurl.so.4) -lcurl)
+LDLIBS     = /usr/lib/libbwa.a $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(CURL_LIB) -lz -lm -ldl -lpthread
 LDFLAGS   ?=
 
 # ---- sources -------------------------------------------------------------------------
@@ -85,7 +89,7 @@ seqa: $(BUILD)/host/cli/main.o $(CMD_OBJ) $(BUILD)/libseqa.a
 	$(CC) $(SQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 seqa-inbox: $(patsubst %.c,$(BUILD)/%.o,$(INBOX_SRC)) $(BUILD)/libseqa.a
-	$(CC) $(SQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(SQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs gnutls 2>/dev/null)
 
 # CUDA: built only where nvcc exists; loaded by seqa at run time (dlopen), so seqa runs
 # on machines without CUDA.

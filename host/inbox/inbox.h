@@ -1,0 +1,53 @@
+/* seqa-inbox — the reference CAD receiver (private to host/inbox/).
+ *
+ * State folder layout (nothing in it is named by a client):
+ *   inbox.db                 SQLite (WAL): uploads, deliveries
+ *   staging/<uid>.part       an upload in progress; uid = first 32 hex of
+ *                            SHA-256("upload:" delivery_id "/" file name)
+ *   staging/commit-<id>.tmp/ a commit being assembled (moved back on restart if it was cut)
+ *   store/<delivery id>/     committed deliveries: *.c4gh, manifest.json, receipt.json
+ * The rename of the commit folder into store/ is the commit point; the database row is a
+ * cache rebuilt from store/ on start-up.
+ */
+#ifndef SEQA_INBOX_H
+#define SEQA_INBOX_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+typedef struct {
+	const char *dir, *listen, *port_file, *cert, *key, *ca, *platform_keys, *c4gh_sk_file, *receipt_sk_file, *log_file;
+	int64_t max_file_size;     /* bytes per uploaded file */
+	int max_files;             /* files per delivery */
+	double rate;               /* requests per second per client certificate (burst 2x) */
+	int verify_plaintext;      /* decrypt every file at commit and check plaintext SHA-256 */
+	int threads;
+} sq_inbox_opt_t;
+
+typedef struct sq_inbox_s {
+	sq_inbox_opt_t o;
+	sqlite3 *db;
+	pthread_mutex_t lock;      /* database, commits, busy table */
+	uint8_t c4gh_sk[32], receipt_sk[64];
+	char staging[4096], store[4096];
+	char busy[64][33];         /* uploads with a PATCH in progress */
+} sq_inbox_t;
+
+/** Open the state folder (create, recover an interrupted commit, rebuild the index). */
+int sq_inbox_open(sq_inbox_t *ib, const sq_inbox_opt_t *o);
+void sq_inbox_close(sq_inbox_t *ib);
+/** Serve until SIGINT/SIGTERM. */
+int sq_inbox_serve(sq_inbox_t *ib);
+/** JSON listing of committed deliveries (new reference). */
+struct json_t;
+struct json_t *sq_inbox_list(sq_inbox_t *ib, const char *platform);
+
+/* store.c */
+int sq_inbox_sql(sq_inbox_t *ib, const char *sql);
+void sq_inbox_uid(const char *delivery, const char *name, char uid[33]);
+/** Commit a delivery.  *status receives the HTTP status; returns a JSON body (receipt or
+ *  {"error":..}) as a malloc'd string. */
+char *sq_inbox_commit(sq_inbox_t *ib, const char *platform, const char *id, const char *body, size_t len, int *status);
+
+#endif
