@@ -370,41 +370,120 @@ done:
 	return ret;
 }
 
-static int process_region(unit_state_t *st, cand_t *c, int nc, int32_t rs, int32_t re)
+static int process_region(unit_state_t *st, const cand_t *c_in, int nc_in, int32_t rs, int32_t re)
 {
 	const sq_call_ctx_t *cx = st->cx;
 	const sq_call_opt_t *o = cx->o;
 	const sq_call_contig_t *ct = st->ct;
-	int ret = SQ_ENOMEM, n_hap = 0, max_haps = o->max_haps;
+	int ret = SQ_ENOMEM, n_hap = 0, max_haps = o->max_haps, nc = nc_in;
 	int32_t hs = rs - HAP_PAD, he = re + HAP_PAD, cs = rs - READ_PAD, ce = re + READ_PAD;
 	if (hs < 0) hs = 0;
 	if (he > ct->len) he = (int32_t)ct->len;
 	if (cs < 0) cs = 0;
 	if (ce > ct->len) ce = (int32_t)ct->len;
-	int cap = (he - hs) + 64 * nc + 16;
+	cand_t c[MAX_CAND];
+	memcpy(c, c_in, (size_t)nc * sizeof *c);
 	uint64_t *masks = NULL; int *mcount = NULL, n_masks = 0;
+	uint64_t asm_mask[64]; int n_asm = 0;
 	char *hapbuf = NULL; int32_t *hap_off = NULL; uint64_t *hap_mask = NULL;
 	int *rsel = NULL, n_rsel = 0; int32_t *rbeg = NULL, *rend = NULL, *roff = NULL;
 	char *rseq = NULL; uint8_t *rq = NULL, *riq = NULL, *rdq = NULL, *rgcp = NULL;
 	double *lk = NULL; int *hap_al = NULL;
+	char **ahaps = NULL; int n_ahaps = 0;
+	sq_call_event_t *aev = NULL; int n_aev = 0, m_aev = 0;
 	size_t rcap = 0, rn = 0;
 
-	/* reads overlapping the region */
-	masks = sq_malloc((size_t)(st->n_rd + 1) * sizeof *masks);
-	mcount = sq_malloc((size_t)(st->n_rd + 1) * sizeof *mcount);
 	rsel = sq_malloc((size_t)(st->n_rd + 1) * sizeof *rsel);
 	rbeg = sq_malloc((size_t)(st->n_rd + 1) * sizeof *rbeg);
 	rend = sq_malloc((size_t)(st->n_rd + 1) * sizeof *rend);
 	roff = sq_malloc((size_t)(st->n_rd + 2) * sizeof *roff);
+	masks = sq_malloc((size_t)(st->n_rd + 1) * sizeof *masks);
+	mcount = sq_malloc((size_t)(st->n_rd + 1) * sizeof *mcount);
 	if (!masks || !mcount || !rsel || !rbeg || !rend || !roff) goto fail;
-	/* reads are sorted by position: find the first that may overlap */
-	int lo = 0, hi = st->n_rd;
+
+	/* 1. reads overlapping the region (sorted by position: binary search the first), clipped
+	 * to [cs, ce) in structure-of-arrays form for the pair-HMM */
+	int lo = 0, hi = st->n_rd, cap_q = 60;
 	while (lo < hi) { int mid = (lo + hi) / 2; if (st->rd[mid].b->core.pos < cs - 1000) lo = mid + 1; else hi = mid; }
+	roff[0] = 0;
 	for (int i = lo; i < st->n_rd && st->rd[i].beg < ce; ++i) {
 		const read_t *r = &st->rd[i];
 		if (r->end <= rs || r->beg >= re) continue;
-		rsel[n_rsel++] = i;
-		/* observed allele combination, for reads spanning every candidate */
+		size_t need = rn + (size_t)r->b->core.l_qseq + 1;
+		if (need > rcap) {
+			size_t nc2 = need * 2 + 1024;
+			char *s2 = sq_realloc(rseq, nc2);
+			if (!s2) goto fail;
+			rseq = s2;
+			uint8_t *q2 = sq_realloc(rq, nc2);
+			if (!q2) goto fail;
+			rq = q2, rcap = nc2;
+		}
+		int mq = r->b->core.qual;
+		int n = clip_read(r->b, cs, ce, mq < cap_q ? (mq > 6 ? mq : 6) : cap_q, rseq + rn, rq + rn);
+		if (n < 10) continue;
+		rsel[n_rsel] = i;
+		rbeg[n_rsel] = r->beg > cs ? r->beg : cs;
+		rend[n_rsel] = r->end < ce ? r->end : ce;
+		rn += (size_t)n;
+		roff[++n_rsel] = (int32_t)rn;
+	}
+	if (n_rsel == 0) { ret = 0; goto fail; }
+
+	/* 2. local de Bruijn assembly: events of assembled haplotypes near the region join the
+	 * candidates, and each assembled haplotype is a candidate combination */
+	if (o->assemble && n_rsel >= 2) {
+		static const int ks[] = { 10, 25, 35, 45 };
+		const char **rp = sq_malloc((size_t)n_rsel * sizeof *rp);
+		const uint8_t **qp = sq_malloc((size_t)n_rsel * sizeof *qp);
+		int *rl = sq_malloc((size_t)n_rsel * sizeof *rl);
+		if (!rp || !qp || !rl) { free(rp), free(qp), free(rl); goto fail; }
+		for (int k = 0; k < n_rsel; ++k) rp[k] = rseq + roff[k], qp[k] = rq + roff[k], rl[k] = roff[k + 1] - roff[k];
+		n_ahaps = sq_call_assemble(ct->seq + hs, he - hs, rp, rl, qp, n_rsel, ks, 4, 2, 8, &ahaps);
+		free(rp), free(qp), free(rl);
+		if (n_ahaps < 0) { ret = n_ahaps; n_ahaps = 0; goto fail; }
+		for (int h = 0; h < n_ahaps; ++h) {
+			int a0 = n_aev;
+			int e = sq_call_hap_events(ct->seq + hs, he - hs, ahaps[h], (int)strlen(ahaps[h]), hs, ct->seq, ct->len, &aev, &n_aev, &m_aev);
+			if (e < 0) { ret = e; goto fail; }
+			uint64_t m = 0;
+			int ok = 1;
+			for (int t = a0; t < n_aev && ok; ++t) {
+				sq_call_event_t *ev = &aev[t];
+				if (ev->pos < rs - 10 || ev->pos >= re + 10) { ok = 0; break; }
+				int j;
+				for (j = 0; j < nc; ++j) if (sq_call_event_cmp(&c[j].ev, ev) == 0) break;
+				if (j == nc) {
+					if (nc == MAX_CAND) { ok = 0; break; }
+					memset(&c[nc], 0, sizeof c[nc]);
+					c[nc].ev = *ev, c[nc].from_asm = 1;
+					nc++;
+				}
+				m |= 1ULL << j;
+			}
+			if (ok && m && n_asm < 64) asm_mask[n_asm++] = m;
+		}
+		/* keep candidates in position order (masks refer to indices: remap) */
+		int perm[MAX_CAND], inv[MAX_CAND];
+		for (int j = 0; j < nc; ++j) perm[j] = j;
+		for (int x = 1; x < nc; ++x)   /* insertion sort by event */
+			for (int y = x; y > 0 && sq_call_event_cmp(&c[perm[y - 1]].ev, &c[perm[y]].ev) > 0; --y) {
+				int t = perm[y]; perm[y] = perm[y - 1]; perm[y - 1] = t;
+			}
+		cand_t tmp[MAX_CAND];
+		for (int j = 0; j < nc; ++j) tmp[j] = c[perm[j]], inv[perm[j]] = j;
+		memcpy(c, tmp, (size_t)nc * sizeof *c);
+		for (int h = 0; h < n_asm; ++h) {
+			uint64_t m = 0;
+			for (int j = 0; j < nc; ++j) if (asm_mask[h] >> j & 1) m |= 1ULL << inv[j];
+			asm_mask[h] = m;
+		}
+	}
+	if (nc == 0) { ret = 0; goto fail; }
+
+	/* 3. allele combinations observed in reads that span every candidate */
+	for (int k = 0; k < n_rsel; ++k) {
+		const read_t *r = &st->rd[rsel[k]];
 		uint64_t m = 0;
 		int spans = 1;
 		for (int j = 0; j < nc; ++j) {
@@ -412,22 +491,22 @@ static int process_region(unit_state_t *st, cand_t *c, int nc, int32_t rs, int32
 			if (read_has(st->obs, r, &c[j].ev)) m |= 1ULL << j;
 		}
 		if (!spans) continue;
-		int k;
-		for (k = 0; k < n_masks && masks[k] != m; ++k) {}
-		if (k == n_masks) masks[n_masks] = m, mcount[n_masks++] = 0;
-		mcount[k]++;
+		int t;
+		for (t = 0; t < n_masks && masks[t] != m; ++t) {}
+		if (t == n_masks) masks[n_masks] = m, mcount[n_masks++] = 0;
+		mcount[t]++;
 	}
-	if (n_rsel == 0) { ret = 0; goto fail; }
 
-	/* candidate haplotypes: reference, read-observed combinations (>= 2 reads, most
-	 * supported first), then every single allele */
+	/* 4. candidate haplotypes: reference, read-observed combinations (>= 2 reads, most
+	 * supported first), assembled haplotypes, then every single allele */
+	int cap = (he - hs) + 64 * nc + 16;
 	hap_off = sq_malloc((size_t)(max_haps + 2) * sizeof *hap_off);
 	hap_mask = sq_malloc((size_t)(max_haps + 1) * sizeof *hap_mask);
 	hapbuf = sq_malloc((size_t)cap * (max_haps + 1));
 	if (!hap_off || !hap_mask || !hapbuf) goto fail;
 	hap_off[0] = 0;
 	{
-		uint64_t order[2 * MAX_CAND + 64 + 1];
+		uint64_t order[1 + 64 + 64 + MAX_CAND];
 		int no = 0;
 		order[no++] = 0;
 		for (;;) {   /* selection by count, ties by mask value: deterministic */
@@ -440,6 +519,7 @@ static int process_region(unit_state_t *st, cand_t *c, int nc, int32_t rs, int32
 			order[no++] = masks[best];
 			mcount[best] = 0;
 		}
+		for (int h = 0; h < n_asm; ++h) order[no++] = asm_mask[h];
 		for (int j = 0; j < nc; ++j) order[no++] = 1ULL << j;
 		for (int k = 0; k < no && n_hap < max_haps; ++k) {
 			int dup = 0;
@@ -458,34 +538,7 @@ static int process_region(unit_state_t *st, cand_t *c, int nc, int32_t rs, int32
 	}
 	if (n_hap < 2) { ret = 0; goto fail; }
 
-	/* reads clipped to [cs, ce), structure of arrays for the pair-HMM batch */
-	int cap_q = 60;
-	roff[0] = 0;
-	int n_use = 0;
-	for (int k = 0; k < n_rsel; ++k) {
-		const read_t *r = &st->rd[rsel[k]];
-		size_t need = rn + (size_t)r->b->core.l_qseq + 1;
-		if (need > rcap) {
-			size_t nc2 = need * 2 + 1024;
-			char *s2 = sq_realloc(rseq, nc2);
-			if (!s2) goto fail;
-			rseq = s2;
-			uint8_t *q2 = sq_realloc(rq, nc2);
-			if (!q2) goto fail;
-			rq = q2;
-			rcap = nc2;
-		}
-		int mq = r->b->core.qual;
-		int n = clip_read(r->b, cs, ce, mq < cap_q ? (mq > 6 ? mq : 6) : cap_q, rseq + rn, rq + rn);
-		if (n < 10) continue;
-		rsel[n_use] = rsel[k];
-		rbeg[n_use] = r->beg > cs ? r->beg : cs;
-		rend[n_use] = r->end < ce ? r->end : ce;
-		rn += (size_t)n;
-		roff[++n_use] = (int32_t)rn;
-	}
-	n_rsel = n_use;
-	if (n_rsel == 0) { ret = 0; goto fail; }
+	/* 5. read x haplotype likelihoods (one pair-HMM batch per region) */
 	riq = sq_malloc(rn + 1), rdq = sq_malloc(rn + 1), rgcp = sq_malloc(rn + 1);
 	lk = sq_malloc((size_t)n_rsel * n_hap * sizeof(double));
 	hap_al = sq_malloc((size_t)n_hap * sizeof(int));
@@ -510,47 +563,46 @@ static int process_region(unit_state_t *st, cand_t *c, int nc, int32_t rs, int32
 		for (int h = 0; h < n_hap; ++h) if (l[h] > best) best = l[h];
 		for (int h = 0; h < n_hap; ++h) if (l[h] < best - MAPPING_CAP || isnan(l[h])) l[h] = best - MAPPING_CAP;
 	}
-	/* sites: candidates sharing a position */
+	/* 6. sites: candidates sharing a position, genotyped on marginal allele likelihoods */
 	for (int i0 = 0; i0 < nc;) {
 		int i1 = i0 + 1;
 		while (i1 < nc && c[i1].ev.pos == c[i0].ev.pos) i1++;
-		if (c[i0].ev.pos >= st->u->start - MARGIN) {   /* always true for owned regions */
-			int32_t p = c[i0].ev.pos, rl = 1;
-			for (int i = i0; i < i1; ++i) if (c[i].ev.ref_len > rl) rl = c[i].ev.ref_len;
-			sq_call_event_t span = { .pos = p, .ref_len = (int16_t)rl };
-			for (int h = 0; h < n_hap; ++h) {
-				int al = 0;
-				for (int j = 0; j < nc; ++j) {
-					if (!(hap_mask[h] >> j & 1)) continue;
-					if (j >= i0 && j < i1) { al = 1 + (j - i0); break; }
-					if (events_overlap(&c[j].ev, &span)) al = -1;
-				}
-				hap_al[h] = al;
+		int32_t p = c[i0].ev.pos, rl = 1;
+		for (int i = i0; i < i1; ++i) if (c[i].ev.ref_len > rl) rl = c[i].ev.ref_len;
+		sq_call_event_t span = { .pos = p, .ref_len = (int16_t)rl };
+		for (int h = 0; h < n_hap; ++h) {
+			int al = 0;
+			for (int j = 0; j < nc; ++j) {
+				if (!(hap_mask[h] >> j & 1)) continue;
+				if (j >= i0 && j < i1) { al = 1 + (j - i0); break; }
+				if (events_overlap(&c[j].ev, &span)) al = -1;
 			}
-			/* an allele without a haplotype cannot be genotyped: drop the site's alleles
-			 * to those present */
-			int present[MAX_CAND + 1] = { 0 };
-			for (int h = 0; h < n_hap; ++h) if (hap_al[h] >= 0) present[hap_al[h]] = 1;
-			if (present[0]) {
-				cand_t sc[MAX_CAND];
-				int map[MAX_CAND + 1], ns = 0;
-				map[0] = 0;
-				for (int j = 1; j <= i1 - i0; ++j) {
-					if (present[j]) sc[ns] = c[i0 + j - 1], map[j] = ++ns;
-					else map[j] = -1;
-				}
-				int hal2[n_hap];
-				for (int h = 0; h < n_hap; ++h) hal2[h] = hap_al[h] < 0 ? -1 : map[hap_al[h]];
-				if (ns > 0) {
-					int e = genotype_site(st, sc, 0, ns, n_hap, hal2, lk, rsel, n_rsel, rbeg, rend);
-					if (e < 0) { ret = e; goto fail; }
-				}
+			hap_al[h] = al;
+		}
+		/* only alleles present on some haplotype can be genotyped */
+		int present[MAX_CAND + 1] = { 0 };
+		for (int h = 0; h < n_hap; ++h) if (hap_al[h] >= 0) present[hap_al[h]] = 1;
+		if (present[0]) {
+			cand_t sc[MAX_CAND];
+			int map[MAX_CAND + 1], ns = 0;
+			map[0] = 0;
+			for (int j = 1; j <= i1 - i0; ++j) {
+				if (present[j]) sc[ns] = c[i0 + j - 1], map[j] = ++ns;
+				else map[j] = -1;
+			}
+			int hal2[n_hap];
+			for (int h = 0; h < n_hap; ++h) hal2[h] = hap_al[h] < 0 ? -1 : map[hap_al[h]];
+			if (ns > 0) {
+				int e = genotype_site(st, sc, 0, ns, n_hap, hal2, lk, rsel, n_rsel, rbeg, rend);
+				if (e < 0) { ret = e; goto fail; }
 			}
 		}
 		i0 = i1;
 	}
 	ret = 0;
 fail:
+	if (ahaps) { for (int h = 0; h < n_ahaps; ++h) free(ahaps[h]); free(ahaps); }
+	free(aev);
 	free(masks), free(mcount), free(hapbuf), free(hap_off), free(hap_mask);
 	free(rsel), free(rbeg), free(rend), free(roff), free(rseq), free(rq), free(riq), free(rdq), free(rgcp);
 	free(lk), free(hap_al);
