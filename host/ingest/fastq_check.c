@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,9 @@ typedef struct {
 	int64_t line;     /* lines consumed */
 	int64_t n_crlf;
 	uint64_t out_bytes;
+	/* problems of this file (merged into the sample at the end: no sharing between threads) */
+	sq_fq_err_t *err;
+	int n_err, m_err;
 	/* current record */
 	char *name;
 	size_t name_len, name_cap;
@@ -86,15 +90,11 @@ static void fq_report(fq_in_t *r, int code, int64_t record, int64_t line, const 
 	__attribute__((format(printf, 5, 6)));
 static void fq_report(fq_in_t *r, int code, int64_t record, int64_t line, const char *fmt, ...)
 {
-	if (++r->f->n_errors[code] > r->max_errors) {
-		sq_fq_sample_count(r->s, code);
-		return;
-	}
+	if (++r->f->n_errors[code] > r->max_errors) return;
 	va_list ap;
 	va_start(ap, fmt);
-	sq_fq_err_vadd(&r->s->err, &r->s->n_err, &r->s->m_err, code, r->f->path, record, line, fmt, ap);
+	sq_fq_err_vadd(&r->err, &r->n_err, &r->m_err, code, r->f->path, record, line, fmt, ap);
 	va_end(ap);
-	sq_fq_sample_count(r->s, code);
 }
 
 static ssize_t raw_read(fq_in_t *r, unsigned char *dst, size_t n)
@@ -281,6 +281,23 @@ static void fq_close(fq_in_t *r, int ok)
 	}
 	if (r->z_init) inflateEnd(&r->zs);
 	free(r->in), free(r->buf), free(r->name);
+	/* move this file's problems into its sample, counting every one found */
+	for (int i = 0; i < r->n_err; ++i) {
+		sq_fq_sample_t *s = r->s;
+		if (s->n_err == s->m_err) {
+			int nm = s->m_err ? s->m_err * 2 : 8;
+			sq_fq_err_t *na = sq_realloc(s->err, (size_t)nm * sizeof *na);
+			if (!na) { free(r->err[i].file), free(r->err[i].message); continue; }
+			s->err = na, s->m_err = nm;
+		}
+		s->err[s->n_err++] = r->err[i];
+	}
+	free(r->err);
+	r->err = 0, r->n_err = 0;
+	for (int c = 0; c < SQ_FQ_N_CODES; ++c) {
+		if (sq_fq_code_is_warning(c)) r->s->n_warnings += r->f->n_errors[c];
+		else r->s->n_errors += r->f->n_errors[c];
+	}
 }
 
 static int set_name(fq_in_t *r, const char *s, size_t n)
@@ -421,55 +438,139 @@ static void end_checks(fq_in_t *r)
 
 /* ---- per sample ------------------------------------------------------------------------- */
 
+/* R1 and R2 are parsed in chunks of FQ_CHUNK records, each file by its own thread when the
+ * sample has two, then the chunk's mate names are compared.  Chunk boundaries and every report
+ * are the same with one thread or two, so results never depend on the thread count. */
+#define FQ_CHUNK 4096
+
+typedef struct {
+	fq_in_t in;
+	int live;             /* still parsing */
+	int n;                /* records in the current chunk */
+	char *names;          /* their mate names (no /1 /2), NUL-separated */
+	size_t names_len, names_cap;
+	size_t off[FQ_CHUNK];
+	int64_t line[FQ_CHUNK]; /* line of each record's header */
+} side_t;
+
+typedef struct {
+	side_t side[2];
+	int paired;
+	pthread_barrier_t bar;
+} pair_t;
+
+static void side_chunk(side_t *sd, int keep_names)
+{
+	sd->n = 0, sd->names_len = 0;
+	while (sd->live && sd->n < FQ_CHUNK) {
+		if (fq_next(&sd->in) != 0) { sd->live = 0; break; }
+		if (!keep_names) continue;
+		size_t l = mate_len(sd->in.name, sd->in.name_len);
+		if (sd->names_len + l + 1 > sd->names_cap) {
+			size_t nc = (sd->names_len + l + 1) * 2;
+			char *nn = sq_realloc(sd->names, nc);
+			if (!nn) { sd->live = 0; break; }
+			sd->names = nn, sd->names_cap = nc;
+		}
+		sd->line[sd->n] = sd->in.rec_line;
+		sd->off[sd->n++] = sd->names_len;
+		memcpy(sd->names + sd->names_len, sd->in.name, l);
+		sd->names[sd->names_len + l] = 0;
+		sd->names_len += l + 1;
+	}
+}
+
+/* Compare the mate names of the current chunks; problems go to R2's list. */
+static void compare_chunk(pair_t *p)
+{
+	side_t *a = &p->side[0], *b = &p->side[1];
+	int n = a->n < b->n ? a->n : b->n;
+	for (int i = 0; i < n; ++i) {
+		const char *x = a->names + a->off[i], *y = b->names + b->off[i];
+		if (strcmp(x, y) != 0) {
+			int64_t rec = b->in.f->reads - b->n + i + 1;
+			fq_report(&b->in, SQ_FQ_MATE_NAME, rec, b->line[i], "mate names differ at record %lld: R1 '%.100s' vs R2 '%.100s' (/1 /2 and comments ignored)",
+			          (long long)rec, x, y);
+		}
+	}
+}
+
+static void *side_thread(void *arg)
+{
+	pair_t *p = arg;
+	for (;;) {
+		side_chunk(&p->side[1], 1);
+		pthread_barrier_wait(&p->bar);
+		int done = !p->side[0].live && !p->side[1].live;
+		compare_chunk(p);
+		pthread_barrier_wait(&p->bar);
+		if (done) break;
+	}
+	return 0;
+}
+
 typedef struct {
 	sq_fq_batch_t *b;
 	const sq_fq_opt_t *opt;
 	unsigned char *use;   /* use[2*i+k]: 1 if file k of sample i is to be read */
+	int two_threads;      /* each sample may use a second thread for R2 */
 } val_ctx_t;
 
 static void validate_sample(void *data, int64_t i, int tid)
 {
 	val_ctx_t *c = data;
 	sq_fq_sample_t *s = &c->b->samples[i];
-	fq_in_t in[2];
-	int open_ok[2] = { 0, 0 }, live[2] = { 0, 0 };
+	pair_t *p = sq_calloc(1, sizeof *p);
+	int open_ok[2] = { 0, 0 }, threaded = 0;
+	pthread_t th;
 	(void)tid;
-	memset(in, 0, sizeof in);
+	if (!p) { sq_log_error("out of memory validating sample %s", s->id); return; }
 	for (int k = 0; k < 2; ++k) {
-		in[k].fd = -1;
+		p->side[k].in.fd = -1;
 		if (!c->use[2 * i + k]) continue;
-		int r = fq_open(&in[k], s, &s->files[k], c->opt);
-		open_ok[k] = live[k] = r == 0;
+		int r = fq_open(&p->side[k].in, s, &s->files[k], c->opt);
+		open_ok[k] = p->side[k].live = r == 0;
 		if (r == SQ_ENOMEM) sq_log_error("out of memory validating sample %s", s->id);
 	}
-	int paired = live[0] && live[1];
-	while (live[0] || live[1]) {
-		int got[2] = { 0, 0 };
-		for (int k = 0; k < 2; ++k) {
-			if (!live[k]) continue;
-			int r = fq_next(&in[k]);
-			if (r == 0) got[k] = 1;
-			else live[k] = 0;
+	p->paired = open_ok[0] && open_ok[1];
+	if (p->paired && c->two_threads && pthread_barrier_init(&p->bar, 0, 2) == 0) {
+		if (pthread_create(&th, 0, side_thread, p) == 0) threaded = 1;
+		else pthread_barrier_destroy(&p->bar);
+	}
+	if (threaded) {
+		for (;;) {
+			side_chunk(&p->side[0], 1);
+			pthread_barrier_wait(&p->bar);
+			int done = !p->side[0].live && !p->side[1].live;
+			pthread_barrier_wait(&p->bar);
+			if (done) break;
 		}
-		if (paired && got[0] && got[1]) {
-			size_t a = mate_len(in[0].name, in[0].name_len), bl = mate_len(in[1].name, in[1].name_len);
-			if (a != bl || memcmp(in[0].name, in[1].name, a) != 0)
-				fq_report(&in[1], SQ_FQ_MATE_NAME, in[1].f->reads, in[1].rec_line,
-				          "mate names differ: R1 '%.100s' vs R2 '%.100s'", in[0].name, in[1].name);
+		pthread_join(th, 0);
+		pthread_barrier_destroy(&p->bar);
+	} else {
+		while (p->side[0].live || p->side[1].live) {
+			side_chunk(&p->side[0], p->paired);
+			side_chunk(&p->side[1], p->paired);
+			if (p->paired) compare_chunk(p);
 		}
 	}
-	for (int k = 0; k < 2; ++k) if (open_ok[k]) end_checks(&in[k]);
-	if (paired && in[0].f->reads != in[1].f->reads && !in[0].dead && !in[1].dead)
-		fq_report(&in[1], SQ_FQ_MATE_COUNT, 0, 0, "R1 has %lld reads but R2 has %lld",
-		          (long long)in[0].f->reads, (long long)in[1].f->reads);
-	for (int k = 0; k < 2; ++k) if (c->use[2 * i + k]) fq_close(&in[k], open_ok[k]);
+	fq_in_t *r1 = &p->side[0].in, *r2 = &p->side[1].in;
+	for (int k = 0; k < 2; ++k) if (open_ok[k]) end_checks(&p->side[k].in);
+	if (p->paired && r1->f->reads != r2->f->reads && !r1->dead && !r2->dead)
+		fq_report(r2, SQ_FQ_MATE_COUNT, 0, 0, "R1 has %lld reads but R2 has %lld",
+		          (long long)r1->f->reads, (long long)r2->f->reads);
+	for (int k = 0; k < 2; ++k) {
+		if (c->use[2 * i + k]) fq_close(&p->side[k].in, open_ok[k]);
+		free(p->side[k].names);
+	}
+	free(p);
 }
 
 /* ---- batch ------------------------------------------------------------------------------ */
 
 int sq_fq_batch_validate(sq_fq_batch_t *b, const sq_fq_opt_t *opt)
 {
-	val_ctx_t c = { b, opt, 0 };
+	val_ctx_t c = { b, opt, 0, 0 };
 	struct stat *st = 0;
 	int ret = 0, nt;
 	if (sq_fq_opt_check(opt) < 0) return SQ_EINVAL;
@@ -515,7 +616,10 @@ int sq_fq_batch_validate(sq_fq_batch_t *b, const sq_fq_opt_t *opt)
 				}
 		}
 	}
-	nt = opt->n_threads < b->n_samples ? opt->n_threads : b->n_samples;
+	/* with 2+ threads each sample reads R1 and R2 on two threads: n_threads/2 samples at once */
+	c.two_threads = opt->n_threads >= 2;
+	nt = c.two_threads ? opt->n_threads / 2 : 1;
+	if (nt > b->n_samples) nt = b->n_samples;
 	if (b->n_samples > 0 && (ret = sq_for(nt, validate_sample, &c, b->n_samples)) < 0) goto fail;
 	b->validated = 1;
 fail:

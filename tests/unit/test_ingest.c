@@ -258,6 +258,52 @@ static void test_error_cap(void)
 	sq_fq_batch_destroy(b);
 }
 
+static void test_mate_checks_across_chunks(void)
+{
+	/* 10000 pairs (R1/R2 read in chunks of 4096): renamed mates at records around the chunk
+	 * boundaries are reported at exactly those records, with one thread or two; R2 one read
+	 * short gives MATE_COUNT */
+	const char *d = sq_test_tmpdir();
+	char a[1200], c[1200];
+	int bad[] = { 1, 4095, 4096, 4097, 8192, 8193, 9999 };
+	snprintf(a, sizeof a, "%s/a.fq", d), snprintf(c, sizeof c, "%s/c.fq", d);
+	write_fq(a, 10000, 20, 1, 'I');
+	FILE *fp = fopen(c, "wb");
+	SQ_REQUIRE(fp);
+	for (int i = 0, k = 0; i < 9999; ++i) {
+		int rename = k < 7 && bad[k] == i + 1;
+		k += rename;
+		fprintf(fp, "@frag%d%s/2\nACGTACGTACGTACGTACGT\n+\nIIIIIIIIIIIIIIIIIIII\n", i, rename ? "x" : "");
+	}
+	int rc = fclose(fp);
+	SQ_REQUIRE(rc == 0);
+	json_t *ref = 0;
+	for (int t = 1; t <= 2; ++t) {
+		char *r1[1] = { "a.fq" }, *r2[1] = { "c.fq" };
+		sq_fq_batch_t *b = json_batch(d, 1, r1, r2);
+		sq_fq_opt_t opt;
+		sq_fq_opt_init(&opt);
+		opt.n_threads = t, opt.max_errors = 100;
+		rc = sq_fq_batch_validate(b, &opt);
+		SQ_REQUIRE(rc == 0);
+		sq_fq_sample_t *s = &b->samples[0];
+		int k = 0;
+		for (int j = 0; j < s->n_err; ++j)
+			if (s->err[j].code == SQ_FQ_MATE_NAME) {
+				SQ_CHECKF(k < 7 && s->err[j].record == bad[k] && s->err[j].line == 4 * bad[k] - 3,
+				          "threads %d: mate error %d at record %lld line %lld", t, k, (long long)s->err[j].record, (long long)s->err[j].line);
+				++k;
+			}
+		SQ_CHECKF(k == 7 && has_code(b, SQ_FQ_MATE_COUNT) && s->n_errors == 8, "threads %d: %d mate errors, %lld errors", t, k, (long long)s->n_errors);
+		SQ_CHECK(s->files[0].reads == 10000 && s->files[1].reads == 9999);
+		json_t *r = sq_fq_batch_report(b);
+		if (!ref) ref = r;
+		else { SQ_CHECK(json_equal(ref, r)); json_decref(r); }
+		sq_fq_batch_destroy(b);
+	}
+	json_decref(ref);
+}
+
 /* ---- real reads --------------------------------------------------------------------------- */
 
 /* tmpdir with r1.fq.gz/r2.fq.gz from the tiny NA12878 BAM; expected pair count in *pairs */
@@ -373,6 +419,13 @@ static void test_random_damage_never_crashes(void)
 		write_file(m, buf, len);
 		sq_fq_batch_t *b = validate_pair(d, "m.fq", "c.fq", 1, 4096);
 		int st = sq_fq_batch_status(b);
+		if (k % 3 == 0) { /* same findings with R1 and R2 on two threads */
+			sq_fq_batch_t *b2 = validate_pair(d, "m.fq", "c.fq", 2, 0);
+			json_t *x = sq_fq_batch_report(b), *y = sq_fq_batch_report(b2);
+			SQ_CHECKF(json_equal(x, y), "damage %d: report depends on threads/buffer", k);
+			json_decref(x), json_decref(y);
+			sq_fq_batch_destroy(b2);
+		}
 		SQ_CHECK(st == 0 || st == SQ_EINPUT);
 		flagged += st != 0;
 		if (lost_nl) { ++newline_hits; SQ_CHECKF(st == SQ_EINPUT, "damage %d removed a newline but passed", k); }
@@ -391,6 +444,7 @@ SQ_TESTS = {
 	{ "gzip_members_and_garbage", test_gzip_members_and_garbage },
 	{ "phred_heuristic", test_phred_heuristic },
 	{ "error_cap", test_error_cap },
+	{ "mate_checks_across_chunks", test_mate_checks_across_chunks },
 	{ "real_threads_and_buffers", test_real_threads_and_buffers },
 	{ "real_gzip_cut_anywhere", test_real_gzip_cut_anywhere },
 	{ "random_damage_never_crashes", test_random_damage_never_crashes },
