@@ -34,7 +34,7 @@ static const char *sq_t_name = "";
 #define SQ_CHECK(c) SQ_CHECKF(c, "%s", #c)
 #define SQ_CHECKF(c, ...) do { if (!(c)) { sq_t_failed++; \
 	fprintf(stderr, "  FAIL %s:%d: ", __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
-#define SQ_REQUIRE(c) do { SQ_CHECK(c); if (!(c)) exit(1); } while (0)
+#define SQ_REQUIRE(c) do { int sq_req_ok_ = !!(c); SQ_CHECKF(sq_req_ok_, "%s", #c); if (!sq_req_ok_) exit(1); } while (0) /* c evaluated once */
 #define SQ_SKIP(...) do { printf("skip - %s: ", sq_t_name); printf(__VA_ARGS__); printf("\n"); fflush(stdout); _exit(77); } while (0)
 
 /* Path to ../shared/data/REL (or $SEQA_SHARED/data/REL); NULL if absent (caller skips). */
