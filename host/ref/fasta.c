@@ -16,7 +16,7 @@ struct sq_fa_s {
 	char *path;
 	int64_t lineno;      /* 1-based number of the line in `line` */
 	int have_hdr;        /* `line` holds the next record's header */
-	int done, n_rec, comp;
+	int done, n_rec, comp, crlf;
 	kstring_t line, name, comment, seq;
 	khash_t(sq_nameset) *names;
 };
@@ -58,8 +58,12 @@ int sq_fa_compression(const sq_fa_t *fa) { return fa->comp; }
 static int sq_fa_getline(sq_fa_t *fa)
 {
 	fa->line.l = 0;
+	int64_t u0 = bgzf_utell(fa->fp);
 	int r = bgzf_getline(fa->fp, '\n', &fa->line);
 	if (r == -1) return -1;
+	/* htslib drops a '\r' before '\n' silently, but bwa would index it as a base: detect it from
+	 * the bytes consumed */
+	if (r >= 0 && bgzf_utell(fa->fp) - u0 == (int64_t)fa->line.l + 2) fa->crlf = 1;
 	if (r < -1) {
 		sq_log_error("%s: read error after line %lld (truncated or corrupt compressed file?)",
 		             fa->path, (long long)fa->lineno);
@@ -91,7 +95,7 @@ int sq_fa_next(sq_fa_t *fa, sq_fa_rec_t *rec)
 	{
 		char *p = fa->line.s + 1, *q;
 		int64_t hdr_line = fa->lineno;
-		if (fa->line.l && fa->line.s[fa->line.l - 1] == '\r') {
+		if (fa->crlf || (fa->line.l && fa->line.s[fa->line.l - 1] == '\r')) {
 			sq_log_error("%s:%lld: Windows (CRLF) line endings; convert with dos2unix", fa->path, (long long)hdr_line);
 			return SQ_EINPUT;
 		}
@@ -118,8 +122,27 @@ int sq_fa_next(sq_fa_t *fa, sq_fa_rec_t *rec)
 	/* sequence lines up to the next header */
 	fa->seq.l = 0;
 	fa->have_hdr = 0;
+	size_t width = 0;   /* length of the record's first sequence line */
+	int short_seen = 0; /* a line shorter than width (must be the last of the record) */
 	while ((r = sq_fa_getline(fa)) == 0) {
 		if (fa->line.l && fa->line.s[0] == '>') { fa->have_hdr = 1; break; }
+		if (fa->crlf) {
+			sq_log_error("%s:%lld: Windows (CRLF) line endings; convert with dos2unix", fa->path, (long long)fa->lineno);
+			return SQ_EINPUT;
+		}
+		/* samtools faidx needs equal line lengths within a record (the last may be shorter) */
+		if (width == 0) width = fa->line.l;
+		else if (fa->line.l > width || (short_seen && fa->line.l > 0)) {
+			if (short_seen)
+				sq_log_error("%s:%lld: sequence line after a shorter one inside '%s' (samtools faidx needs "
+				             "equal line lengths; rewrap, e.g. 'seqtk seq -l 60')", fa->path, (long long)fa->lineno, fa->name.s);
+			else
+				sq_log_error("%s:%lld: line of %zu bases longer than the %zu of the first line of '%s' (samtools "
+				             "faidx needs equal line lengths; rewrap, e.g. 'seqtk seq -l 60')",
+				             fa->path, (long long)fa->lineno, fa->line.l, width, fa->name.s);
+			return SQ_EINPUT;
+		}
+		if (fa->line.l < width) short_seen = 1;
 		for (size_t i = 0; i < fa->line.l; ++i) {
 			unsigned char c = (unsigned char)fa->line.s[i];
 			if (!sq_fa_valid(c)) {

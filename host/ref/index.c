@@ -35,7 +35,7 @@ static int64_t sq_file_size(const char *path)
 
 /* Size of bwa's forward-only .pac for l_pac bases: ceil(l/4) bytes, a padding byte when l%4==0,
  * and one trailing byte holding l%4. */
-static int64_t sq_pac_size(int64_t l_pac) { return l_pac / 4 + 1 + (l_pac % 4 == 0 ? 1 : 0); }
+static int64_t sq_pac_size(int64_t l_pac) { return (l_pac + 3) / 4 + (l_pac % 4 == 0 ? 1 : 0) + 1; }
 
 /* Compare two contig lists (names and lengths).  Returns 0 if equal, else logs why (what) */
 static int sq_ref_same(const sq_ref_t *a, const sq_ref_t *b, const char *what, int quiet)
