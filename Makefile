@@ -5,6 +5,11 @@ CC        ?= cc
 NVCC      ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 CUDA_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90
 PREFIX    ?= /usr/local
+UDEVDIR   ?= /usr/lib/udev/rules.d
+UNITDIR   ?= /usr/lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+SYSCONFDIR ?= /etc
+DOCDIR    ?= $(PREFIX)/share/doc/seqa
 DESTDIR   ?=
 OPT       ?= -O2
 SAN       ?=
@@ -132,6 +137,13 @@ install: all
 	if [ -f seqa-inbox ]; then install -m 0755 seqa-inbox $(DESTDIR)$(PREFIX)/bin/; fi
 	if [ -f $(BUILD)/libseqa_cuda.so ]; then install -d $(DESTDIR)$(PREFIX)/lib/seqa; \
 	    install -m 0755 $(BUILD)/libseqa_cuda.so $(DESTDIR)$(PREFIX)/lib/seqa/; fi
+	install -d $(DESTDIR)$(UDEVDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/seqa $(DESTDIR)$(DOCDIR)
+	install -m 0644 udev/70-seqa.rules $(DESTDIR)$(UDEVDIR)/70-seqa.rules
+	for u in seqa.service seqa-hotplug.service; do sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp && mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u; done
+	install -m 0644 systemd/seqa.sysusers $(DESTDIR)$(SYSUSERSDIR)/seqa.conf
+	install -m 0644 etc/seqa.conf.example $(DESTDIR)$(SYSCONFDIR)/seqa/seqa.conf.example
+	install -m 0644 README.md docs/openapi.yaml $(DESTDIR)$(DOCDIR)/
 
 print-config:
 	@echo "VERSION   = $(VERSION) ($(COMMIT))"

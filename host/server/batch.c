@@ -67,7 +67,8 @@ static const char *check_file(const char *given, const char *base, char *const *
 	char tmp[PATH_MAX * 2];
 	struct stat st;
 	if (!given || !*given) return "missing";
-	if (given[0] == '/' || !base) snprintf(tmp, sizeof tmp, "%s", given);
+	if (given[0] != '/' && !base) return "relative path: give the absolute path of the file on the server";
+	if (given[0] == '/') snprintf(tmp, sizeof tmp, "%s", given);
 	else snprintf(tmp, sizeof tmp, "%s/%s", base, given);
 	if (!realpath(tmp, out)) return errno == ENOENT ? "file does not exist" : "cannot resolve path";
 	if (stat(out, &st) != 0 || !S_ISREG(st.st_mode)) return "not a regular file";
@@ -98,7 +99,7 @@ static int cmp_sample(const void *a, const void *b)
 json_t *sq_srv_batch_normalise(const json_t *doc, const char *base_dir, const char *dflt_ref,
                                char *const *allow, int n_allow, json_t **problems)
 {
-	json_t *probs = json_array(), *out = NULL, *samples = json_array(), *keyed = json_array();
+	json_t *probs = json_array(), *out = NULL, *samples = json_array(), *keyed = json_object();
 	json_t *arr = json_object_get(doc, "samples");
 	const char *ref = sq_srv_jstr(doc, "reference");
 	char refpath[PATH_MAX] = "";
@@ -135,7 +136,7 @@ json_t *sq_srv_batch_normalise(const json_t *doc, const char *base_dir, const ch
 		const char *ind = jget(o, "indication", "Indication", NULL);
 		json_array_append_new(samples, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id,
 			"pseudonym", pseudo ? pseudo : id, "indication", ind ? ind : "", "sex", sex, "r1", p1, "r2", p2));
-		json_array_append_new(keyed, json_pack("{s:s, s:I, s:I}", "id", id, "r1_size", (json_int_t)s1, "r2_size", (json_int_t)s2));
+		json_object_set_new(keyed, id, json_pack("{s:I, s:I}", "r1_size", (json_int_t)s1, "r2_size", (json_int_t)s2));
 	}
 done:
 	if (json_array_size(probs) > 0) { *problems = probs; probs = NULL; goto out; }
