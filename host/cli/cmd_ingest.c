@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "seqa/cli.h"
 #include "seqa/ingest.h"
 #include "seqa/json.h"
@@ -21,6 +23,7 @@ static void usage(FILE *fp)
 "\n"
 "Options:\n"
 "  -o, --output FILE     write the JSON report to FILE, durably, only if the batch is valid\n"
+"                        (an earlier FILE is removed when the batch is invalid)\n"
 "      --json            print the JSON report on stdout instead of the summary table\n"
 "  -t, --threads N       samples validated in parallel (default 1; results do not depend on it)\n"
 "  -m, --max-errors N    problems shown per file and kind; the others are counted (default 10)\n"
@@ -29,6 +32,19 @@ static void usage(FILE *fp)
 "\n"
 "Exit status: 0 valid, 2 usage, 3 invalid data (sample sheet, FASTQ), 4 missing or unreadable\n"
 "file (takes precedence over 3), 5 cannot write the report.\n");
+}
+
+/* 1 if path is the batch file or one of its FASTQ files (same inode). */
+static int same_as_input(const sq_fq_batch_t *b, const char *path)
+{
+	struct stat o, i;
+	if (stat(path, &o) != 0) return 0;
+	if (stat(b->path, &i) == 0 && i.st_dev == o.st_dev && i.st_ino == o.st_ino) return 1;
+	for (int s = 0; s < b->n_samples; ++s)
+		for (int k = 0; k < 2; ++k)
+			if (b->samples[s].files[k].path && stat(b->samples[s].files[k].path, &i) == 0 &&
+			    i.st_dev == o.st_dev && i.st_ino == o.st_ino) return 1;
+	return 0;
 }
 
 static int list_indications(int json)
@@ -88,6 +104,10 @@ int sq_cmd_ingest(int argc, char *argv[])
 	if (optind + 1 != argc)
 		return sq_cli_usage_error("ingest", optind >= argc ? "missing BATCH (sample sheet or JSON batch)" : "one BATCH expected");
 	if (!(b = sq_fq_batch_load(argv[optind], &err))) return sq_err2exit(err ? err : SQ_ENOMEM);
+	if (out && same_as_input(b, out)) {
+		ret = sq_cli_usage_error("ingest", "report '%s' would overwrite an input of the batch", out);
+		goto done;
+	}
 	if ((err = sq_fq_batch_validate(b, &opt)) < 0) { ret = sq_err2exit(err); goto done; }
 	if (!(rep = sq_fq_batch_report(b))) { ret = SQ_EXIT_FAIL; goto done; }
 	sq_fq_batch_print_errors(b, stderr);
@@ -98,8 +118,14 @@ int sq_cmd_ingest(int argc, char *argv[])
 	}
 	err = sq_fq_batch_status(b);
 	if (err < 0) {
-		if (out) sq_log_error("batch '%s' is invalid (%lld error(s)): report '%s' not written", b->path,
-		                      (long long)sq_fq_batch_n_errors(b), out);
+		if (out) {
+			/* a report left from an earlier run must not vouch for this batch */
+			struct stat st;
+			if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && unlink(out) == 0)
+				sq_log_warn("removed the earlier report '%s'", out);
+			sq_log_error("batch '%s' is invalid (%lld error(s)): report '%s' not written", b->path,
+			             (long long)sq_fq_batch_n_errors(b), out);
+		}
 		ret = sq_err2exit(err);
 		goto done;
 	}

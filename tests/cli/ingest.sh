@@ -166,6 +166,23 @@ case_dir json_schema
 printf '{"seqa_batch": 1, "samples": [{"id": "S1", "pseudonym": "P1", "indication": "RD-BONE", "r1": "r1.fq", "r2": "r2.fq"}]}\n' > "$d/batch.json"
 expect "JSON batch member missing" JSON_SCHEMA 3 "$d/batch.json" "$d/batch.json" 'samples[0]: required member "sex" is missing'
 
+case_dir dir_as_file; mkdir "$d/S1_R1.fastq.gz"; ROWS=S1,PSN-0001,RD-BONE,female,S1_R1.fastq.gz,r2.fq sheet "$d"
+expect "FASTQ path is a folder (exit 4)" FILE_UNREADABLE 4 "$d/sheet.csv" "$d/S1_R1.fastq.gz" "R1 path is not a regular file"
+
+# a report of an earlier run is removed when the batch turns out invalid; -o never overwrites an input
+case_dir stale; sheet "$d"
+$SEQA ingest -o "$d/report.json" "$d/sheet.csv" > /dev/null 2>&1; rc1=$?
+sed -i '7s/^+/-/' "$d/r1.fq"
+$SEQA ingest -o "$d/report.json" "$d/sheet.csv" > /dev/null 2> "$d/err"; rc2=$?
+[ $rc1 -eq 0 ] && [ $rc2 -eq 3 ] && [ ! -e "$d/report.json" ] && grep -q "removed the earlier report" "$d/err" \
+	&& t_ok "earlier report removed when the batch becomes invalid" || t_fail "stale report: rc $rc1/$rc2"
+cp "$d/r1.fq" "$d/keep.fq"
+$SEQA ingest -o "$d/r1.fq" "$d/sheet.csv" > /dev/null 2> "$d/err"; rc=$?
+[ $rc -eq 2 ] && cmp -s "$d/r1.fq" "$d/keep.fq" && t_ok "-o naming an input is refused (exit 2), input untouched" || t_fail "-o onto input: rc=$rc"
+case_dir unwritable; sheet "$d"
+$SEQA ingest -o "$d/no/such/dir/report.json" "$d/sheet.csv" > /dev/null 2> "$d/err"; rc=$?
+[ $rc -eq 5 ] && t_ok "report that cannot be written exits 5" || t_fail "unwritable report: rc=$rc"
+
 d=$(t_tmp ingest/no_batch)
 $SEQA ingest -o "$d/report.json" "$d/nope.csv" > /dev/null 2> "$d/err"; rc=$?
 [ $rc -eq 4 ] && grep -qF "$d/nope.csv" "$d/err" && [ ! -e "$d/report.json" ] && t_ok "missing batch file exits 4" || t_fail "missing batch: rc=$rc"
