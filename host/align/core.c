@@ -157,53 +157,89 @@ static int align_read(const sq_aln_ctx_t *cx, int len, uint8_t *seq, const sq_sm
 	return 0;
 }
 
-/* ---- seeding a batch ------------------------------------------------------------------- */
+/* ---- seeding a batch -------------------------------------------------------------------
+ * Backends fill fixed slots per read (capacity is a status: an overflowing read is redone with
+ * the reference).  Reads go to the backend in chunks so the slot area stays small, and the
+ * SMEMs are compacted into one exact array; then all suffix-array rows of the batch go to the
+ * backend in one call. */
+
+#define SEED_CHUNK 16384
+
+static inline int slot_cap(int len) { return len / 2 + 16; }
 
 typedef struct {
 	int n;
-	uint32_t *off, *moff;
-	uint8_t *seq;
-	sq_smem_t *mem;
-	int32_t *n_mem;
-	sq_smem_t **mp;       /* per read: SMEMs (into mem, or heap after an overflow) */
-	int64_t *sa_off;      /* per read: first SA value, n+1 */
+	uint8_t *seq;          /* 2-bit reads, concatenated */
+	uint32_t *off;         /* n+1 */
+	sq_smem_t *mem;        /* exact, compacted */
+	int64_t *mstart;       /* n+1 */
+	int64_t *sa_off;       /* n+1 */
 	uint64_t *rows, *sa;
 } seeds_t;
 
 static void seeds_free(seeds_t *s)
 {
-	if (s->mp) for (int i = 0; i < s->n; ++i) if (s->mp[i] && (s->mp[i] < s->mem || s->mp[i] >= s->mem + s->moff[s->n])) free(s->mp[i]);
-	free(s->off); free(s->moff); free(s->seq); free(s->mem); free(s->n_mem); free(s->mp);
-	free(s->sa_off); free(s->rows); free(s->sa);
+	free(s->seq); free(s->off); free(s->mem); free(s->mstart); free(s->sa_off); free(s->rows); free(s->sa);
 	memset(s, 0, sizeof *s);
 }
 
 static int run_seeding(sq_aln_ctx_t *cx, sq_seed_backend_t *be, seeds_t *s)
 {
-	sq_smem_job_t job = { s->n, s->seq, s->off, s->moff, s->mem, s->n_mem };
-	int r = sq_seed_backend_smem(be, &job);
-	if (r < 0) return r;
-	int64_t nrows = 0;
-	for (int i = 0; i < s->n; ++i) {
-		int cap = (int)(s->moff[i + 1] - s->moff[i]);
-		s->mp[i] = s->mem + s->moff[i];
-		if (s->n_mem[i] > cap) {                         /* capacity is a status: recompute here */
-			int len = (int)(s->off[i + 1] - s->off[i]), n = s->n_mem[i];
-			sq_smem_t *h = sq_malloc((size_t)n * sizeof *h);
-			if (!h) return SQ_ENOMEM;
-			s->n_mem[i] = sq_smem_ref(&cx->fmi, &cx->so, len, s->seq + s->off[i], h, n);
-			s->mp[i] = h;
+	int n = s->n, r = 0;
+	int nc = n < SEED_CHUNK ? n : SEED_CHUNK;
+	uint32_t *coff = sq_malloc((size_t)(nc + 1) * sizeof *coff), *moff = sq_malloc((size_t)(nc + 1) * sizeof *moff);
+	int32_t *n_mem = sq_malloc((size_t)(nc + 1) * sizeof *n_mem);
+	sq_smem_t *slots = NULL;
+	int64_t m_all = 0, n_all = 0;
+	free(s->mem); s->mem = NULL;
+	if (!coff || !moff || !n_mem) { r = SQ_ENOMEM; goto done; }
+	for (int c0 = 0; c0 < n; c0 += SEED_CHUNK) {
+		int c1 = c0 + SEED_CHUNK < n ? c0 + SEED_CHUNK : n, k = c1 - c0;
+		coff[0] = moff[0] = 0;
+		for (int i = 0; i < k; ++i) {
+			int len = (int)(s->off[c0 + i + 1] - s->off[c0 + i]);
+			coff[i + 1] = coff[i] + (uint32_t)len;
+			moff[i + 1] = moff[i] + (uint32_t)slot_cap(len);
 		}
-		s->sa_off[i] = nrows;
-		nrows += sq_smem_n_sa(&cx->so, s->n_mem[i], s->mp[i]);
+		sq_smem_t *t = sq_realloc(slots, (size_t)moff[k] * sizeof *t + sizeof *t);
+		if (!t) { r = SQ_ENOMEM; goto done; }
+		slots = t;
+		sq_smem_job_t job = { k, s->seq + s->off[c0], coff, moff, slots, n_mem };
+		if ((r = sq_seed_backend_smem(be, &job)) < 0) goto done;
+		int64_t need = n_all;
+		for (int i = 0; i < k; ++i) need += n_mem[i];
+		if (need > m_all) {
+			int64_t m = need + need / 2 + 1024;
+			sq_smem_t *a = sq_realloc(s->mem, (size_t)m * sizeof *a);
+			if (!a) { r = SQ_ENOMEM; goto done; }
+			s->mem = a; m_all = m;
+		}
+		for (int i = 0; i < k; ++i) {
+			int len = (int)(coff[i + 1] - coff[i]), cap = (int)(moff[i + 1] - moff[i]);
+			s->mstart[c0 + i] = n_all;
+			if (n_mem[i] > cap)                          /* overflow: the reference, into place */
+				n_mem[i] = sq_smem_ref(&cx->fmi, &cx->so, len, s->seq + s->off[c0 + i], s->mem + n_all, n_mem[i]);
+			else memcpy(s->mem + n_all, slots + moff[i], (size_t)n_mem[i] * sizeof *slots);
+			n_all += n_mem[i];
+		}
 	}
-	s->sa_off[s->n] = nrows;
+	s->mstart[n] = n_all;
+	int64_t nrows = 0;
+	for (int i = 0; i < n; ++i) {
+		s->sa_off[i] = nrows;
+		nrows += sq_smem_n_sa(&cx->so, (int)(s->mstart[i + 1] - s->mstart[i]), s->mem + s->mstart[i]);
+	}
+	s->sa_off[n] = nrows;
 	free(s->rows); free(s->sa);
 	s->rows = sq_malloc((size_t)(nrows + 1) * sizeof *s->rows);
 	s->sa = sq_malloc((size_t)(nrows + 1) * sizeof *s->sa);
-	if (!s->rows || !s->sa) return SQ_ENOMEM;
-	for (int i = 0; i < s->n; ++i) sq_smem_sa_rows(&cx->so, s->n_mem[i], s->mp[i], s->rows + s->sa_off[i]);
-	return sq_seed_backend_sa(be, nrows, s->rows, s->sa);
+	if (!s->rows || !s->sa) { r = SQ_ENOMEM; goto done; }
+	for (int i = 0; i < n; ++i)
+		sq_smem_sa_rows(&cx->so, (int)(s->mstart[i + 1] - s->mstart[i]), s->mem + s->mstart[i], s->rows + s->sa_off[i]);
+	r = sq_seed_backend_sa(be, nrows, s->rows, s->sa);
+done:
+	free(coff); free(moff); free(n_mem); free(slots);
+	return r;
 }
 
 static int seed_batch(sq_aln_ctx_t *cx, bseq1_t *reads, int n, seeds_t *s)
@@ -211,19 +247,13 @@ static int seed_batch(sq_aln_ctx_t *cx, bseq1_t *reads, int n, seeds_t *s)
 	memset(s, 0, sizeof *s);
 	s->n = n;
 	s->off = sq_malloc((size_t)(n + 1) * sizeof *s->off);
-	s->moff = sq_malloc((size_t)(n + 1) * sizeof *s->moff);
-	s->n_mem = sq_calloc((size_t)n + 1, sizeof *s->n_mem);
-	s->mp = sq_calloc((size_t)n + 1, sizeof *s->mp);
+	s->mstart = sq_malloc((size_t)(n + 1) * sizeof *s->mstart);
 	s->sa_off = sq_malloc((size_t)(n + 1) * sizeof *s->sa_off);
-	if (!s->off || !s->moff || !s->n_mem || !s->mp || !s->sa_off) return SQ_ENOMEM;
-	s->off[0] = s->moff[0] = 0;
-	for (int i = 0; i < n; ++i) {
-		s->off[i + 1] = s->off[i] + (uint32_t)reads[i].l_seq;
-		s->moff[i + 1] = s->moff[i] + (uint32_t)sq_smem_cap(reads[i].l_seq);
-	}
+	if (!s->off || !s->mstart || !s->sa_off) return SQ_ENOMEM;
+	s->off[0] = 0;
+	for (int i = 0; i < n; ++i) s->off[i + 1] = s->off[i] + (uint32_t)reads[i].l_seq;
 	s->seq = sq_malloc((size_t)s->off[n] + 1);
-	s->mem = sq_malloc((size_t)s->moff[n] * sizeof *s->mem + 1);
-	if (!s->seq || !s->mem) return SQ_ENOMEM;
+	if (!s->seq) return SQ_ENOMEM;
 	for (int i = 0; i < n; ++i) {                      /* 2-bit, in place as bwa does */
 		bseq1_t *r = &reads[i];
 		for (int j = 0; j < r->l_seq; ++j) r->seq[j] = (char)nst_nt4_table[(uint8_t)r->seq[j]];
@@ -337,7 +367,7 @@ static void w_align(void *data, int64_t i, int tid)
 	work_t *w = data;
 	(void)tid;
 	const seeds_t *s = w->s;
-	if (align_read(w->cx, w->reads[i].l_seq, (uint8_t *)w->reads[i].seq, s->mp[i], s->n_mem[i],
+	if (align_read(w->cx, w->reads[i].l_seq, (uint8_t *)w->reads[i].seq, s->mem + s->mstart[i], (int)(s->mstart[i + 1] - s->mstart[i]),
 	               s->sa + s->sa_off[i], &w->regs[i]) < 0) w->err = SQ_ENOMEM;
 }
 

@@ -1,4 +1,4 @@
-/* seqa — bwa's SAM fields into BAM records, with the tags samtools fixmate adds (MC, MQ) and
+/* seqa — bwa's SAM fields into BAM records, with the tags samtools fixmate adds (MC when bwa has not written it, MQ) and
  * the duplicate signature of the pair. */
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +115,7 @@ int sq_rec_from_sam(sam_hdr_t *h, uint64_t pid, const char *name, char *sam[2], 
 		for (int k = 0; k < 2; ++k) {
 			if (!sig->mapped[!k]) continue;
 			bam1_t *b = (*recs)[pri[k]], *o = (*recs)[pri[!k]];
-			if (bam_aux_append(b, "MC", 'Z', (int)mc[!k].l + 1, (uint8_t *)mc[!k].s) < 0 ||
+			if ((!bam_aux_get(b, "MC") && bam_aux_append(b, "MC", 'Z', (int)mc[!k].l + 1, (uint8_t *)mc[!k].s) < 0) ||
 			    bam_aux_update_int(b, "MQ", o->core.qual) < 0) { r = SQ_ENOMEM; goto fail; }
 		}
 	}
