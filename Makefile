@@ -37,7 +37,7 @@ HOST_SRC   = $(filter-out host/cli/main.c host/inbox/%,$(wildcard host/*/*.c))
 KREF_SRC   = $(wildcard kernels/ref/*.c)
 # kernels/cpu: per-object ISA flags from the file name (*_avx2.c, *_avx512.c, *_sse.c)
 KCPU_SRC   = $(wildcard kernels/cpu/*.c)
-DRV_SRC    = $(wildcard drivers/*.c drivers/cpu/*.c drivers/opencl/*.c drivers/fpga/*.c)
+DRV_SRC    = $(wildcard drivers/*.c drivers/cpu/*.c drivers/opencl/*.c drivers/fpga/*.c drivers/cuda/*.c)
 CL_SRC     = $(wildcard kernels/opencl/*.cl)
 CL_GEN     = $(patsubst kernels/opencl/%.cl,$(BUILD)/gen/cl_%.h,$(CL_SRC))
 LIB_SRC    = $(HOST_SRC) $(KREF_SRC) $(KCPU_SRC) $(DRV_SRC)
@@ -98,7 +98,7 @@ seqa-inbox: $(patsubst %.c,$(BUILD)/%.o,$(INBOX_SRC)) $(BUILD)/libseqa.a
 
 # CUDA: built only where nvcc exists; loaded by seqa at run time (dlopen), so seqa runs
 # on machines without CUDA.
-$(BUILD)/libseqa_cuda.so: $(CUDA_SRC) $(wildcard kernels/*.h drivers/*.h kernels/cuda/*.cuh)
+$(BUILD)/libseqa_cuda.so: $(CUDA_SRC) $(wildcard kernels/*.h drivers/*.h kernels/cuda/*.cuh drivers/cuda/*.h)
 	@mkdir -p $(dir $@)
 	$(NVCC) -O3 -std=c++17 -Xcompiler -fPIC -shared $(CUDA_ARCH) -Ihost/include -Ikernels -Idrivers \
 	    -o $@ $(CUDA_SRC)

@@ -1,4 +1,5 @@
 /* seqa — device selection, the reference driver and the CPU fallback; see driver.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,13 +40,14 @@ static sq_dev_t *dev_try(sq_dev_kind_t kind, int quiet)
 	sq_dev_t *dev = calloc(1, sizeof *dev);
 	if (!dev) { sq_log_error("out of memory"); return NULL; }
 	dev->drv = driver_of(kind);
-	dev->priv = quiet ? (void *)1 : NULL;   /* a hint for open(): probing */
+	dev->probing = quiet;
 	int rc = dev->drv->open(dev);
 	if (rc < 0) {
 		if (!quiet) sq_log_error("backend '%s' is not available here", dev->drv->name);
 		free(dev);
 		return NULL;
 	}
+	dev->probing = 0;
 	return dev;
 }
 

@@ -47,6 +47,8 @@ struct sq_dev_s {
 	char  name[160];        /* e.g. "cpu-avx512", "opencl:Portable Computing Language:pthread-..." */
 	void *priv;             /* driver state */
 	int   n_fallbacks;      /* batches re-run on CPU after a device failure */
+	int   probing;          /* set during auto-selection: absence is not an error, and OpenCL
+	                           takes only GPUs/accelerators */
 };
 
 /** Parse "auto|ref|cpu|opencl|cuda|fpga".  0, or SQ_EINVAL. */
