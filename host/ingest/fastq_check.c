@@ -17,6 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include "seqa/hash.h"
 #include "seqa/ingest.h"
 #include "seqa/log.h"
@@ -314,6 +317,57 @@ static int set_name(fq_in_t *r, const char *s, size_t n)
 	return 0;
 }
 
+/* 1 if every byte is A C G T N in either case.  SSE2 (x86-64 baseline) 16 bytes at a time. */
+static int seq_all_acgtn(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i lc = _mm_set1_epi8(0x20), A = _mm_set1_epi8('a'), C = _mm_set1_epi8('c'),
+	              G = _mm_set1_epi8('g'), T = _mm_set1_epi8('t'), N = _mm_set1_epi8('n');
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_or_si128(_mm_loadu_si128((const __m128i *)(s + i)), lc);
+		__m128i ok = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, A), _mm_cmpeq_epi8(v, C)),
+		                          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, G), _mm_cmpeq_epi8(v, T)), _mm_cmpeq_epi8(v, N)));
+		if (_mm_movemask_epi8(ok) != 0xFFFF) return 0;
+	}
+#endif
+	for (; i < n; ++i) if (base_class[s[i]] != 0) return 0;
+	return 1;
+}
+
+/* Smallest and largest byte of s[0..n) (255 and 0 when n == 0). */
+static void qual_minmax(const unsigned char *s, size_t n, unsigned char *lo_, unsigned char *hi_)
+{
+	unsigned char lo = 255, hi = 0;
+	size_t i = 0;
+#ifdef __SSE2__
+	if (n >= 16) {
+		__m128i vlo = _mm_set1_epi8((char)0xFF), vhi = _mm_setzero_si128();
+		unsigned char b[16];
+		for (; i + 16 <= n; i += 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+			vlo = _mm_min_epu8(vlo, v), vhi = _mm_max_epu8(vhi, v);
+		}
+		_mm_storeu_si128((__m128i *)b, vlo);
+		for (int k = 0; k < 16; ++k) lo = b[k] < lo ? b[k] : lo;
+		_mm_storeu_si128((__m128i *)b, vhi);
+		for (int k = 0; k < 16; ++k) hi = b[k] > hi ? b[k] : hi;
+	}
+#endif
+	for (; i < n; ++i) {
+		lo = s[i] < lo ? s[i] : lo;
+		hi = s[i] > hi ? s[i] : hi;
+	}
+	*lo_ = lo, *hi_ = hi;
+}
+
+static unsigned char seq_classes(const char *s, size_t n)
+{
+	unsigned char acc = 0;
+	for (size_t i = 0; i < n; ++i) acc |= base_class[(unsigned char)s[i]];
+	return acc;
+}
+
 static void first_bad(const char *s, size_t n, int want, size_t *pos)
 {
 	for (size_t i = 0; i < n; ++i)
@@ -357,8 +411,7 @@ static int fq_next(fq_in_t *r)
 	/* line 2: SEQ */
 	if ((ret = fq_getline(r, &l, &n)) < 0) goto trunc;
 	{
-		unsigned char acc = 0;
-		for (size_t i = 0; i < n; ++i) acc |= base_class[(unsigned char)l[i]];
+		unsigned char acc = seq_all_acgtn((const unsigned char *)l, n) ? 0 : seq_classes(l, n);
 		if (acc & 2) {
 			first_bad(l, n, 2, &pos);
 			fq_report(r, SQ_FQ_BASE, rec, r->line, "invalid base %s at position %zu of the sequence", show_char((unsigned char)l[pos], cb), pos + 1);
@@ -377,12 +430,8 @@ static int fq_next(fq_in_t *r)
 	if (n != seq_len)
 		fq_report(r, SQ_FQ_LENGTH, rec, r->line, "sequence has %zu bases but quality has %zu characters", seq_len, n);
 	{
-		unsigned char lo = 255, hi = 0;
-		for (size_t i = 0; i < n; ++i) {
-			unsigned char c = (unsigned char)l[i];
-			lo = c < lo ? c : lo;
-			hi = c > hi ? c : hi;
-		}
+		unsigned char lo, hi;
+		qual_minmax((const unsigned char *)l, n, &lo, &hi);
 		if (n && (lo < '!' || hi > '~')) {
 			size_t i = 0;
 			while (i < n && (unsigned char)l[i] >= '!' && (unsigned char)l[i] <= '~') ++i;
