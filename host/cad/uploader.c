@@ -274,7 +274,13 @@ int sq_cad_receipt_check(const json_t *rc, const char *id, const json_t *files, 
 		json_array_foreach(rf, k, g)
 			if (strcmp(sq_json_str(g, "name", ""), sq_json_str(e, "name", "?")) == 0 &&
 			    strcmp(sq_json_str(g, "sha256", ""), sq_json_str(e, "sha256", "?")) == 0) found = 1;
-		if (!found) { sq_log_warn("receipt: file %s missing or with another SHA-256", sq_json_str(e, "name", "?")); return SQ_EINPUT; }
+		if (!found) {
+			/* the name is there with other bytes: an earlier encryption of the same content (the
+			 * delivery id binds the plaintext hashes), e.g. after this platform lost its spool */
+			json_array_foreach(rf, k, g) if (strcmp(sq_json_str(g, "name", ""), sq_json_str(e, "name", "?")) == 0) found = 1;
+			if (found) sq_log_warn("receipt: the CAD holds an earlier encryption of %s (same content, same delivery id)", sq_json_str(e, "name", "?"));
+		}
+		if (!found) { sq_log_warn("receipt: file %s missing", sq_json_str(e, "name", "?")); return SQ_EINPUT; }
 	}
 	return 0;
 }
@@ -406,6 +412,12 @@ static int upload_file(ctx_t *x, const char *id, ofile_t *f)
 			curl_slist_free_all(ph);
 			if (e < 0) { snprintf(x->why, sizeof x->why, "upload of %s interrupted", f->name); goto out; }
 			if (x->r.status == 409 && !retried++) { off = -1; continue; }   /* offset moved: ask again */
+			if (x->r.status == 404 || x->r.status == 410) {   /* the inbox dropped it: create again */
+				f->url[0] = 0;
+				set_file(x->ob, id, f->name, NULL, 0);
+				snprintf(x->why, sizeof x->why, "PATCH %s: %s (recreating)", f->name, reason(&x->r));
+				goto out;
+			}
 			if (x->r.status != 204 && x->r.status != 200) {
 				snprintf(x->why, sizeof x->why, "PATCH %s: %s", f->name, reason(&x->r));
 				ret = permanent(x->r.status) ? PU_REJECT : PU_DEFER;

@@ -20,7 +20,8 @@ static void usage(FILE *fp)
 	        "       seqa outbox show  [-o DB] ID            (JSON: state, files, receipt; ID may be a prefix)\n"
 	        "       seqa outbox retry [-o DB] [ID]          (rejected -> queued, and due now; all when no ID)\n"
 	        "       seqa outbox enqueue [-o DB] --platform ID --sign-key SK --cad-key PK [options] RUN_DIR\n"
-	        "       seqa outbox keygen --sign SK PK | --c4gh SK PK\n\n"
+	        "       seqa outbox keygen --sign SK PK | --c4gh SK PK\n"
+	        "       seqa outbox encrypt --cad-key PK [--escrow-key PK] IN OUT   (Crypt4GH-encrypt one file)\n\n"
 	        "enqueue encrypts the run folder's results (VCF, gVCF, index, qc.json) with Crypt4GH for the\n"
 	        "CAD (and escrow keys), writes the signed provenance manifest, and records the QC decision and\n"
 	        "the queue entry in one transaction.  A sample whose QC gate failed without an override is\n"
@@ -90,6 +91,17 @@ int sq_cmd_outbox(int argc, char *argv[])
 		if (!kg || optind + 2 != argc) return sq_cli_usage_error("outbox", "keygen needs --sign or --c4gh and SK PK");
 		int r = kg == 1 ? sq_cad_sign_keygen(argv[optind], argv[optind + 1]) : sq_cad_c4gh_keygen(argv[optind], argv[optind + 1]);
 		return r < 0 ? sq_err2exit(r) : SQ_EXIT_OK;
+	}
+	if (!strcmp(sub, "encrypt")) {
+		char hp[65], he[65];
+		if (!cad_key || optind + 2 != argc) return sq_cli_usage_error("outbox", "encrypt needs --cad-key and IN OUT");
+		if (!sq_file_readable(argv[optind])) { sq_log_error("cannot read '%s'", argv[optind]); return SQ_EXIT_IO; }
+		if ((ret = load_rcpt(cad_key, rcpt[0])) != 0) return ret;
+		for (int i = 0; i < n_escrow; ++i) if ((ret = load_rcpt(escrow[i], rcpt[i + 1])) != 0) return ret;
+		int r = sq_cad_c4gh_encrypt_file(argv[optind], argv[optind + 1], (const uint8_t (*)[32])rcpt, 1 + n_escrow, hp, he, NULL);
+		if (r < 0) return sq_err2exit(r);
+		printf("%s  %s\n%s  %s\n", hp, argv[optind], he, argv[optind + 1]);
+		return SQ_EXIT_OK;
 	}
 	if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "retry") && strcmp(sub, "enqueue"))
 		return sq_cli_usage_error("outbox", "unknown sub-command '%s'", sub);

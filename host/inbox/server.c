@@ -224,11 +224,31 @@ static enum MHD_Result do_create(sq_inbox_t *ib, struct MHD_Connection *c, const
 	sq_inbox_uid(did, name, uid);
 	pthread_mutex_lock(&ib->lock);
 	if (lookup(ib, uid, &have, plat, state)) {
+		char p[8192], old_sha[65] = "";
+		int committed = strcmp(state, "committed") == 0, fd;
+		if (strcmp(plat, cn) != 0) { pthread_mutex_unlock(&ib->lock); return reject(c, 403, cn, "upload belongs to another platform"); }
+		if (sqlite3_prepare_v2(ib->db, "SELECT sha256 FROM uploads WHERE uid=?", -1, &st, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, uid, -1, SQLITE_TRANSIENT);
+			if (sqlite3_step(st) == SQLITE_ROW) snprintf(old_sha, sizeof old_sha, "%s", (const char *)sqlite3_column_text(st, 0));
+			sqlite3_finalize(st);
+		}
+		snprintf(p, sizeof p, "%s/%s.part", ib->staging, uid);
+		if (!committed && (have != len || strcmp(old_sha, sha) != 0)) {
+			/* the same content re-encrypted by the platform (it lost its outbox): start over */
+			sq_log_warn("inbox: upload %s of %.16s... re-created with other bytes: previous partial data discarded", name, did);
+			if (sqlite3_prepare_v2(ib->db, "UPDATE uploads SET length=?, sha256=? WHERE uid=?", -1, &st, NULL) == SQLITE_OK) {
+				sqlite3_bind_int64(st, 1, len);
+				sqlite3_bind_text(st, 2, sha, -1, SQLITE_TRANSIENT);
+				sqlite3_bind_text(st, 3, uid, -1, SQLITE_TRANSIENT);
+				sqlite3_step(st);
+				sqlite3_finalize(st);
+			}
+			truncate(p, 0);
+		}
+		if (!committed && (fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0) close(fd);   /* dropped after a bad commit */
 		pthread_mutex_unlock(&ib->lock);
-		if (strcmp(plat, cn) != 0) return reject(c, 403, cn, "upload belongs to another platform");
-		if (have != len) return reject(c, 409, cn, "upload %s already exists with another length", name);
 		snprintf(loc, sizeof loc, "/v1/uploads/%s", uid);
-		snprintf(offs, sizeof offs, "%lld", (long long)(strcmp(state, "committed") == 0 ? have : staged_size(ib, uid)));
+		snprintf(offs, sizeof offs, "%lld", (long long)(committed ? have : staged_size(ib, uid)));
 		return reply(c, 200, NULL, "Location", loc, "Upload-Offset", offs);
 	}
 	if (sqlite3_prepare_v2(ib->db, "SELECT count(*) FROM uploads WHERE delivery=?", -1, &st, NULL) == SQLITE_OK) {
