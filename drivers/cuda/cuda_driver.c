@@ -67,6 +67,7 @@ static int cuda_open(sq_dev_t *dev)
 		goto unsupp;
 	}
 	snprintf(dev->name, sizeof dev->name, "%s", name);
+	for (char *c = dev->name; *c; ++c) if (*c == ' ') *c = '_';   /* one token in bench lines */
 	dev->priv = L;
 	return 0;
 unsupp:

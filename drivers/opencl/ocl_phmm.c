@@ -52,6 +52,7 @@ int sq_ocl_phmm_open(sq_dev_t *dev, const char *binary, const char *label)
 	P->err = clCreateBuffer(P->o.ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, sizeof tab, tab, &err);
 	if ((rc = SQ_OCL_CHECK(err, "clCreateBuffer(err)")) < 0) goto fail;
 	snprintf(dev->name, sizeof dev->name, "%.8s:%.60s:%.80s", label, P->o.platform_name, P->o.device_name);
+	for (char *c = dev->name; *c; ++c) if (*c == ' ') *c = '_';   /* one token in bench lines */
 	dev->priv = P;
 	return 0;
 fail:
