@@ -64,6 +64,7 @@ static void base_class_init(void)
 typedef struct {
 	sq_fq_sample_t *s;
 	sq_fq_file_t *f;
+	int role;         /* 1: R1, 2: R2 */
 	int max_errors;
 	int fd;
 	sq_hash_t *sha;
@@ -227,7 +228,9 @@ static int fq_getline(fq_in_t *r, char **line, size_t *len)
 
 static int fq_open(fq_in_t *r, sq_fq_sample_t *s, sq_fq_file_t *f, const sq_fq_opt_t *opt)
 {
+	int role = r->role;
 	memset(r, 0, sizeof *r);
+	r->role = role;
 	r->s = s, r->f = f, r->max_errors = opt->max_errors, r->fd = -1;
 	f->bytes = 0;
 	if ((r->fd = open(f->path, O_RDONLY)) < 0) {
@@ -301,6 +304,19 @@ static void fq_close(fq_in_t *r, int ok)
 		if (sq_fq_code_is_warning(c)) r->s->n_warnings += r->f->n_errors[c];
 		else r->s->n_errors += r->f->n_errors[c];
 	}
+}
+
+/* Read number (1 or 2) told by a name's /1 /2 suffix or an Illumina comment "1:N:0:..."; 0 when
+ * neither is there.  h is the header after '@' (len bytes), its name part name_len bytes. */
+static int read_number(const char *h, size_t name_len, size_t len)
+{
+	if (name_len >= 2 && h[name_len - 2] == '/' && (h[name_len - 1] == '1' || h[name_len - 1] == '2'))
+		return h[name_len - 1] - '0';
+	if (len >= name_len + 5) {
+		const char *c = h + name_len + 1;
+		if ((c[0] == '1' || c[0] == '2') && c[1] == ':' && (c[2] == 'N' || c[2] == 'Y') && c[3] == ':') return c[0] - '0';
+	}
+	return 0;
 }
 
 static int set_name(fq_in_t *r, const char *s, size_t n)
@@ -407,6 +423,9 @@ static int fq_next(fq_in_t *r)
 		size_t nl = strcspn(l + 1, " \t");
 		if (nl == 0) fq_report(r, SQ_FQ_HEADER, rec, r->line, "empty read name after '@'");
 		if (set_name(r, l + 1, nl) < 0) return -2;
+		int rn = read_number(l + 1, nl, n - 1);
+		if (rn && rn != r->role)
+			fq_report(r, SQ_FQ_MATE_ORDER, rec, r->line, "record of the R%d file is read %d ('%.60s')", r->role, rn, l);
 	}
 	/* line 2: SEQ */
 	if ((ret = fq_getline(r, &l, &n)) < 0) goto trunc;
@@ -577,6 +596,7 @@ static void validate_sample(void *data, int64_t i, int tid)
 	for (int k = 0; k < 2; ++k) {
 		p->side[k].in.fd = -1;
 		if (!c->use[2 * i + k]) continue;
+		p->side[k].in.role = k + 1;
 		int r = fq_open(&p->side[k].in, s, &s->files[k], c->opt);
 		open_ok[k] = p->side[k].live = r == 0;
 		if (r == SQ_ENOMEM) sq_log_error("out of memory validating sample %s", s->id);

@@ -42,6 +42,7 @@ static const code_info_t sq_fq_codes[SQ_FQ_N_CODES] = {
 	[SQ_FQ_PHRED64]          = { "PHRED64", "convert phred+64 qualities to phred+33 (e.g. seqtk seq -Q64 -V) before ingest", 0 },
 	[SQ_FQ_MATE_NAME]        = { "MATE_NAME", "R1 and R2 must hold the same reads in the same order: check both files are of this sample and were not sorted or filtered separately", 0 },
 	[SQ_FQ_MATE_COUNT]       = { "MATE_COUNT", "R1 and R2 must hold the same number of reads: one file is incomplete or belongs to another sample", 0 },
+	[SQ_FQ_MATE_ORDER]       = { "MATE_ORDER", "the R1 and R2 files (or columns) look swapped: R1 must hold the first reads of the pairs", 0 },
 	[SQ_FQ_CRLF]             = { "CRLF", "Windows (CRLF) line endings are accepted; dos2unix would make the file smaller", 1 },
 };
 

@@ -155,6 +155,9 @@ expect "mate names differ" MATE_NAME 3 "$d/sheet.csv" "$d/r2.fq record 3, line 9
 case_dir mate_count; head -n 16 "$d/r2.fq" > "$d/x" && mv "$d/x" "$d/r2.fq"; sheet "$d"
 expect "R1/R2 record counts differ" MATE_COUNT 3 "$d/sheet.csv" "$d/r2.fq" "R1 has 5 reads but R2 has 4"
 
+case_dir swapped; ROWS=S1,PSN-0001,RD-BONE,female,r2.fq,r1.fq sheet "$d"
+expect "R1 and R2 swapped" MATE_ORDER 3 "$d/sheet.csv" "$d/r2.fq record 1, line 1" "record of the R1 file is read 2"
+
 case_dir trunc_rec; head -n 18 "$d/r1.fq" > "$d/x" && mv "$d/x" "$d/r1.fq"; sheet "$d"
 expect "file ends inside a record" TRUNCATED 3 "$d/sheet.csv" "$d/r1.fq record 5, line 18" "file ends inside record 5 after 2 of its 4 lines"
 

@@ -90,6 +90,7 @@ typedef enum {
 	SQ_FQ_PHRED64,          /* qualities look phred+64 */
 	SQ_FQ_MATE_NAME,        /* R1/R2 names differ at the same record */
 	SQ_FQ_MATE_COUNT,       /* R1 and R2 have different record counts */
+	SQ_FQ_MATE_ORDER,       /* a record of the R1 file says it is read 2 (or R2 says 1) */
 	SQ_FQ_CRLF,             /* warning: Windows line endings (accepted) */
 	SQ_FQ_N_CODES
 } sq_fq_code_t;
