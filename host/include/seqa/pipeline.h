@@ -15,6 +15,7 @@
 #define SEQA_PIPELINE_H
 
 #include <jansson.h>
+#include "seqa/ingest.h"
 
 #define SQ_STAGE_MAX_FILES 16
 
@@ -44,5 +45,35 @@ void sq_stage_begin(sq_stage_t *st);
 int sq_stage_done(sq_stage_t *st, json_t *extra);
 /** Load a stage's record (new reference) or NULL. */
 json_t *sq_stage_record(const char *outdir, const char *name);
+
+/* ---- the per-sample run ------------------------------------------------------------------ */
+
+typedef struct {
+	const char *ref;            /* indexed reference FASTA (`seqa index`) */
+	const char *outdir;         /* run folder (single sample) or parent of one folder per sample */
+	const char *backend;        /* auto|cpu|opencl|cuda|fpga (outputs do not depend on it) */
+	const char *regions;        /* optional BED restricting calling */
+	const char *qc_profile;     /* explicit QC profile JSON (NULL: the indication's) */
+	const char *profiles_dir;   /* where indication profiles live (NULL: default search) */
+	const char *override_by, *override_why; /* technician override of a failed gate */
+	int n_threads;
+	int gvcf;                   /* 1: also write the gVCF */
+	int force;                  /* 1: redo every stage */
+} sq_run_opt_t;
+
+typedef struct {
+	char dir[2048];             /* the sample's run folder */
+	int gate;                   /* SQ_QC_PASS/WARN/FAIL, or SQ_QC_NA without a profile */
+} sq_run_result_t;
+
+void sq_run_opt_init(sq_run_opt_t *o);
+/** 0 or SQ_EINVAL (logged). */
+int sq_run_opt_check(const sq_run_opt_t *o);
+/** Run (or resume) one sample in folder dir: ingest, align, call, QC (+ gate), provenance.json,
+ *  run.json.  s is a sample of a loaded batch (seqa/ingest.h); its file statistics are filled.
+ *  run_meta (borrowed, may be NULL) is the batch's run metadata.  0 or < -1 (logged); a failed
+ *  gate is not an error (see out->gate). */
+int sq_run_sample(const sq_run_opt_t *o, sq_fq_sample_t *s, const json_t *run_meta, const char *dir,
+                  sq_run_result_t *out);
 
 #endif
