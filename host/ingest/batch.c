@@ -283,7 +283,8 @@ static sq_fq_batch_t *load_sheet(const char *path, char *text)
 	for (int k = 0; k < 2; ++k) {
 		section_t *s = k == 0 ? hdr : reads;
 		for (int i = 0; s && i < s->n_rows; ++i)
-			json_object_set_new(b->run, s->rows[i].f[0], json_string(s->rows[i].n >= 2 ? s->rows[i].f[1] : ""));
+			if (json_object_set_new(b->run, s->rows[i].f[0], json_string(s->rows[i].n >= 2 ? s->rows[i].f[1] : "")) != 0)
+				sq_fq_batch_err(b, SQ_FQ_SHEET_SYNTAX, path, s->rows[i].line, "[%s] key or value is not valid UTF-8 text", s->name);
 	}
 	if (hdr) {
 		int l = hdr->line;

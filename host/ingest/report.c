@@ -58,6 +58,9 @@ int sq_fq_err_vadd(sq_fq_err_t **arr, int *n, int *m, int code, const char *file
 	char msg[1024];
 	sq_fq_err_t *e;
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	/* messages quote input bytes: keep them printable ASCII (terminal- and JSON-safe) */
+	for (char *p = msg; *p; ++p)
+		if ((unsigned char)*p < 32 || (unsigned char)*p > 126) *p = '?';
 	if (*n == *m) {
 		int nm = *m ? *m * 2 : 8;
 		sq_fq_err_t *na = sq_realloc(*arr, (size_t)nm * sizeof *na);
@@ -134,16 +137,29 @@ int sq_fq_batch_status(const sq_fq_batch_t *b)
 
 /* ---- JSON report ------------------------------------------------------------------------ */
 
+/* A JSON string of input-derived text; bytes that are not valid UTF-8 become '?'. */
+static json_t *jstr(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+	if (j) return j;
+	char *c = sq_strdup(s);
+	if (!c) return json_null();
+	for (char *p = c; *p; ++p) if ((unsigned char)*p > 126 || (unsigned char)*p < 32) *p = '?';
+	j = json_string(c);
+	free(c);
+	return j ? j : json_null();
+}
+
 static json_t *err_json(const sq_fq_err_t *e)
 {
 	json_t *o = json_object();
 	if (!o) return 0;
 	json_object_set_new(o, "code", json_string(sq_fq_code_name(e->code)));
 	json_object_set_new(o, "severity", json_string(sq_fq_code_is_warning(e->code) ? "warning" : "error"));
-	if (e->file) json_object_set_new(o, "file", json_string(e->file));
+	if (e->file) json_object_set_new(o, "file", jstr(e->file));
 	if (e->record > 0) json_object_set_new(o, "record", json_integer(e->record));
 	if (e->line > 0) json_object_set_new(o, "line", json_integer(e->line));
-	json_object_set_new(o, "message", json_string(e->message));
+	json_object_set_new(o, "message", jstr(e->message));
 	json_object_set_new(o, "hint", json_string(sq_fq_code_hint(e->code)));
 	return o;
 }
@@ -160,8 +176,8 @@ static json_t *file_json(const sq_fq_file_t *f, const char *role)
 	json_t *o = json_object(), *cnt = json_object();
 	if (!o || !cnt) { json_decref(o); json_decref(cnt); return 0; }
 	json_object_set_new(o, "role", json_string(role));
-	json_object_set_new(o, "path", json_string(f->given ? f->given : ""));
-	json_object_set_new(o, "resolved", json_string(f->path ? f->path : ""));
+	json_object_set_new(o, "path", jstr(f->given));
+	json_object_set_new(o, "resolved", jstr(f->path));
 	json_object_set_new(o, "checked", json_boolean(f->checked));
 	if (f->checked) {
 		json_object_set_new(o, "compression", json_string(f->gzip ? "gzip" : "none"));
@@ -174,8 +190,8 @@ static json_t *file_json(const sq_fq_file_t *f, const char *role)
 		json_object_set_new(o, "mean_length", json_real(f->reads ? (double)f->bases / f->reads : 0.0));
 		if (f->max_qual) {
 			char q[2] = { (char)f->min_qual, 0 }, Q[2] = { (char)f->max_qual, 0 };
-			json_object_set_new(o, "min_quality_char", json_string(q));
-			json_object_set_new(o, "max_quality_char", json_string(Q));
+			json_object_set_new(o, "min_quality_char", jstr(q));
+			json_object_set_new(o, "max_quality_char", jstr(Q));
 		}
 	}
 	for (int c = 0; c < SQ_FQ_N_CODES; ++c)
@@ -191,7 +207,7 @@ json_t *sq_fq_batch_report(const sq_fq_batch_t *b)
 	if (!r || !samples) { json_decref(r); json_decref(samples); return 0; }
 	json_object_set_new(r, "seqa_ingest_report", json_integer(1));
 	json_object_set_new(r, "seqa_version", json_string(sq_version()));
-	json_object_set_new(r, "batch", json_string(b->path));
+	json_object_set_new(r, "batch", jstr(b->path));
 	json_object_set_new(r, "format", json_string(b->format ? b->format : "unknown"));
 	json_object_set_new(r, "validated", json_boolean(b->validated));
 	json_object_set_new(r, "status", json_string(n_err ? "fail" : "pass"));
@@ -203,9 +219,9 @@ json_t *sq_fq_batch_report(const sq_fq_batch_t *b)
 		const sq_fq_sample_t *s = &b->samples[i];
 		json_t *o = json_object(), *ind = json_object(), *files = json_array();
 		if (!o || !ind || !files) { json_decref(o); json_decref(ind); json_decref(files); goto fail; }
-		json_object_set_new(o, "id", json_string(s->id ? s->id : ""));
-		json_object_set_new(o, "pseudonym", json_string(s->pseudonym ? s->pseudonym : ""));
-		json_object_set_new(ind, "code", json_string(s->ind ? s->ind->code : s->indication ? s->indication : ""));
+		json_object_set_new(o, "id", jstr(s->id));
+		json_object_set_new(o, "pseudonym", jstr(s->pseudonym));
+		json_object_set_new(ind, "code", jstr(s->ind ? s->ind->code : s->indication));
 		json_object_set_new(ind, "name", s->ind ? json_string(s->ind->name) : json_null());
 		json_object_set_new(ind, "group", s->ind ? json_string(s->ind->group) : json_null());
 		json_object_set_new(o, "indication", ind);

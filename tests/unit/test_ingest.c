@@ -419,6 +419,13 @@ static void test_random_damage_never_crashes(void)
 		write_file(m, buf, len);
 		sq_fq_batch_t *b = validate_pair(d, "m.fq", "c.fq", 1, 4096);
 		int st = sq_fq_batch_status(b);
+		{ /* every problem has its message in the report, whatever bytes the input had */
+			json_t *x = sq_fq_batch_report(b);
+			json_t *errs = json_object_get(json_array_get(json_object_get(x, "samples"), 0), "errors");
+			for (size_t j = 0; j < json_array_size(errs); ++j)
+				SQ_CHECKF(json_is_string(json_object_get(json_array_get(errs, j), "message")), "damage %d: error %zu has no message", k, j);
+			json_decref(x);
+		}
 		if (k % 3 == 0) { /* same findings with R1 and R2 on two threads */
 			sq_fq_batch_t *b2 = validate_pair(d, "m.fq", "c.fq", 2, 0);
 			json_t *x = sq_fq_batch_report(b), *y = sq_fq_batch_report(b2);
