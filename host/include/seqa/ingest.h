@@ -17,9 +17,10 @@
  *
  * Ownership: the batch owns every string and array reachable from it (samples, files, errors);
  * they stay valid until sq_fq_batch_destroy().  Report JSON is a new reference owned by the caller.
- * Threads: a batch may be used by one thread at a time; sq_fq_batch_validate() itself runs up to
- * opt->n_threads workers (one sample per worker, R1 and R2 read in lock-step) and its results do
- * not depend on the thread count.  The indication table is immutable and safe from any thread.
+ * Threads: a batch may be used by one thread at a time; sq_fq_batch_validate() itself uses up to
+ * opt->n_threads threads (with 2 or more, each sample's R1 and R2 are parsed on two threads and
+ * n_threads/2 samples run at once) and its results do not depend on the thread count.  The
+ * indication table and the code names/hints are immutable and safe from any thread.
  */
 #ifndef SEQA_INGEST_H
 #define SEQA_INGEST_H
@@ -164,7 +165,7 @@ sq_fq_batch_t *sq_fq_batch_from_json(const json_t *doc, const char *path, const 
 void sq_fq_batch_destroy(sq_fq_batch_t *b);
 
 typedef struct {
-	int n_threads;          /* workers (samples validated in parallel); >= 1 */
+	int n_threads;          /* threads, >= 1 (2 per sample: R1 and R2 in parallel) */
 	int max_errors;         /* problems stored per file and code (more are only counted); >= 1 */
 	size_t buf_size;        /* read buffer per file, bytes */
 } sq_fq_opt_t;
