@@ -21,6 +21,7 @@ typedef struct {
 	cl_program prog;
 	cl_kernel  k;
 	cl_mem     err;        /* 256 floats: 10^(-q/10) */
+	int        single_task; /* FPGA binaries: one work-item loops over the launch's pairs */
 } ocl_phmm_t;
 
 static void ocl_phmm_free(ocl_phmm_t *P)
@@ -45,6 +46,7 @@ int sq_ocl_phmm_open(sq_dev_t *dev, const char *binary, const char *label)
 	P->prog = binary ? sq_ocl_build_binary(&P->o, binary, NULL)
 	                 : sq_ocl_build_source(&P->o, sq_cl_src_pairhmm, "-cl-std=CL1.2", "pairhmm.cl");
 	if (!P->prog) { rc = SQ_EDEVICE; goto fail; }
+	P->single_task = binary != NULL;
 	P->k = clCreateKernel(P->prog, "phmm_forward", &err);
 	if ((rc = SQ_OCL_CHECK(err, "clCreateKernel(phmm_forward)")) < 0) goto fail;
 	float tab[256];
@@ -132,6 +134,7 @@ int sq_ocl_phmm_batch(sq_dev_t *dev, const sq_phmm_batch_t *b, int n_threads)
 	for (int64_t k0 = 0; k0 < n; k0 += chunk) {
 		cl_int cn = (cl_int)(n - k0 < chunk ? n - k0 : chunk);
 		size_t global = ((size_t)cn + OCL_WG - 1) / OCL_WG * OCL_WG, local = OCL_WG;
+		if (P->single_task) global = local = 1;
 		cl_int hstride = hmax + 1;
 		err = clEnqueueWriteBuffer(P->o.queue, m_pr, CL_FALSE, 0, sizeof(int32_t) * (size_t)cn, pr + k0, 0, NULL, NULL);
 		if (SQ_OCL_CHECK(err, "upload pair reads") < 0) goto done;
