@@ -453,7 +453,7 @@ int sq_srv_db_run_seen(sq_srv_db_t *db, const char *path)
 int sq_srv_db_run_record(sq_srv_db_t *db, const char *path, const char *run_id, const char *batch_id, const char *status)
 {
 	int r = db_run(db, "INSERT OR IGNORE INTO runs(path, run_id, batch_id, status, seen) VALUES(?,?,?,?,?)",
-	               "tttr", path, run_id, batch_id, status, now_s());
+	               "ttttr", path, run_id, batch_id, status, now_s());
 	(void)r;
 	return r < 0 ? r : 0;
 }

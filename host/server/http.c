@@ -110,7 +110,10 @@ int sq_srv_api_submit(sq_srv_ctx_t *ctx, const json_t *doc, const char *base_dir
 	else sq_log_info("batch %s resubmitted by %s: already known, nothing new created", id, client);
 	json_decref(nb);
 	*resp = sq_srv_db_batch(ctx->db, id);
-	if (!*resp) *resp = json_object();
+	if (!*resp) {
+		sq_log_error("batch %s was recorded but cannot be read back", id);
+		*resp = json_pack("{s:s}", "id", id);
+	}
 	json_object_set_new(*resp, "new", json_boolean(created));
 	free(id);
 	if (created && ctx->sched) sq_srv_sched_kick(ctx->sched);

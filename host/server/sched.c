@@ -461,7 +461,12 @@ static void kill_orphan(void *arg, long long id, int pid)
 	if (pid <= 0) return;
 	snprintf(p, sizeof p, "/proc/%d/cmdline", pid);
 	FILE *fp = fopen(p, "r");
-	if (!fp) return;
+	if (!fp) {
+		/* leader gone: a process group with its id can only be what is left of ours (a group id
+		 * is not reused while the group exists) */
+		if (kill(-pid, SIGKILL) == 0) sq_log_warn("job %lld: killed what was left of process group %d", id, pid);
+		return;
+	}
 	size_t n = fread(cmd, 1, sizeof cmd - 1, fp);
 	fclose(fp);
 	cmd[n] = 0;

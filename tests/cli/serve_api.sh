@@ -1,0 +1,143 @@
+#!/bin/sh
+# seqa serve against a running daemon on loopback, with a stand-in for `seqa run`
+# (tests/data/server/fake_run.sh: same stage records, deterministic outputs, resumable) so that
+# the service's own behaviour is tested fast and alone: authentication and roles, submission
+# and idempotency, progress to completion, QC, cancellation, kill -9 of the daemon mid-job and
+# restart, retry, metrics, structured logs.  The same flow with the real pipeline and a real
+# seqa-inbox is tests/cli/serve_e2e.sh.
+. tests/lib.sh
+. tests/cli/serve_common.inc
+D=$(t_tmp serve_api)
+DA=$(cd "$D" && pwd)
+RUNNER=$(pwd)/tests/data/server/fake_run.sh
+export FAKE_STAGE_SLEEP=0.4
+srv_tokens "$D"
+
+# inputs: 3 samples (tiny FASTQ), a reference
+mkdir -p "$D/in"
+for s in A B C K; do
+	printf '@%s/1\nACGTACGTAC\n+\nIIIIIIIIII\n' "$s" > "$D/in/${s}_R1.fq"
+	printf '@%s/2\nGTACGTACGT\n+\nIIIIIIIIII\n' "$s" > "$D/in/${s}_R2.fq"
+done
+printf '>q\nACGTACGTACGTACGT\n' > "$D/in/ref.fa"
+cat > "$D/seqa.conf" <<EOF
+[server]
+listen = 127.0.0.1:0
+[paths]
+data_dir = $DA/data
+allow_inputs = $DA/in
+[pipeline]
+seqa = $RUNNER
+reference = $DA/in/ref.fa
+threads = 1
+cpu_slots = 2
+cancel_grace = 3
+$(cat "$D/tokens.conf")
+EOF
+$SEQA serve --check -c "$D/seqa.conf" >/dev/null 2>&1; t_check "configuration is valid" [ $? -eq 0 ]
+srv_start "$D" "$D/seqa.conf" || { t_fail "daemon starts"; t_done; exit 1; }
+t_ok "daemon starts on a free loopback port"
+
+# ---- authentication and roles ------------------------------------------------------------
+t_check "health needs no token" [ "$(api GET /api/v1/health '')" = 200 ]
+t_check "no token: 401" [ "$(api GET /api/v1/jobs '')" = 401 ]
+t_check "unknown token: 401" [ "$(api GET /api/v1/jobs 'not-a-token')" = 401 ]
+t_check "metrics without token: 401" [ "$(api GET /metrics '')" = 401 ]
+BODY='{"samples":[]}'
+t_check "submit without token: 401" [ "$(api POST /api/v1/batches '')" = 401 ]
+t_check "the stored hash is not a token: 401" [ "$(api GET /api/v1/jobs "$(sed -n 's/^lims = pipeline //p' "$D/tokens.conf")")" = 401 ]
+api GET /api/v1/whoami "$TOK_TECH" >/dev/null
+t_check "whoami: technician" [ "$(jq -r .role < "$BODY_FILE")" = technician ]
+
+# ---- submit 2 samples ----------------------------------------------------------------------
+BODY=$(printf '{"seqa_batch":1,"samples":[{"id":"A","pseudonym":"P-A","indication":"RD-BONE","sex":"F","r1":"%s","r2":"%s"},{"id":"B","r1":"%s","r2":"%s"}]}' \
+	"$DA/in/A_R1.fq" "$DA/in/A_R2.fq" "$DA/in/B_R1.fq" "$DA/in/B_R2.fq")
+code=$(api POST /api/v1/batches "$TOK_PIPE")
+t_check "submit a batch of 2: 201" [ "$code" = 201 ]
+B1=$(jq -r .id < "$BODY_FILE")
+t_check "2 jobs queued" [ "$(jq '.jobs | length' < "$BODY_FILE")" = 2 ]
+code=$(api POST /api/v1/batches "$TOK_PIPE")
+[ "$code" = 200 ] && [ "$(jq -r .id < "$BODY_FILE")" = "$B1" ] && [ "$(jq -r .new < "$BODY_FILE")" = false ]; t_check "same batch again: 200, same id, nothing new" [ $? -eq 0 ]
+api GET /api/v1/jobs "$TOK_TECH" >/dev/null
+t_check "still 2 jobs in total" [ "$(jq '.jobs | length' < "$BODY_FILE")" = 2 ]
+BODY=$(printf '{"samples":[{"id":"X","r1":"/etc/passwd","r2":"%s"},{"id":"../evil","r1":"%s","r2":"%s"}]}' "$DA/in/A_R2.fq" "$DA/in/A_R1.fq" "$DA/in/A_R2.fq")
+code=$(api POST /api/v1/batches "$TOK_PIPE")
+[ "$code" = 422 ] && [ "$(jq '.problems | length' < "$BODY_FILE")" -ge 2 ]; t_check "bad batch (file outside allow_inputs, bad id): 422 with problems" [ $? -eq 0 ]
+
+# follow progress: seen running with a stage and progress between 0 and 100
+seen_progress() { api GET "/api/v1/batches/$B1" "$TOK_PIPE" >/dev/null; jq -e '[.jobs[] | select(.state == "running" and .progress > 0 and .progress < 100)] | length > 0' < "$BODY_FILE" >/dev/null; }
+wait_until 20 seen_progress; t_check "progress reported while running" [ $? -eq 0 ]
+states=$(wait_jobs "$B1" "$TOK_PIPE" 40)
+t_check "both jobs done ($states)" [ "$states" = "done,done" ]
+t_check "progress 100 and stage finished" [ "$(jq '[.jobs[] | select(.progress == 100 and .stage == "finished")] | length' < "$BODY_FILE")" = 2 ]
+t_check "stage timings recorded" [ "$(jq '[.jobs[].stage_times | length] | min' < "$BODY_FILE")" = 5 ]
+t_check "QC verdict pass" [ "$(jq -r '[.jobs[].qc] | unique | join(",")' < "$BODY_FILE")" = pass ]
+JA=$(jq -r '.jobs[] | select(.sample == "A") | .id' < "$BODY_FILE")
+[ "$(api GET "/api/v1/jobs/$JA/qc" "$TOK_PIPE")" = 200 ] && [ "$(jq -r .gate.status < "$BODY_FILE")" = PASS ]; t_check "fetch QC (JSON)" [ $? -eq 0 ]
+t_check "fetch QC report (HTML)" [ "$(api GET "/api/v1/jobs/$JA/qc.html" "$TOK_PIPE")" = 200 ]
+
+# wrong roles
+t_check "pipeline may not cancel: 403" [ "$(api POST "/api/v1/jobs/$JA/cancel" "$TOK_PIPE")" = 403 ]
+t_check "pipeline may not read deliveries: 403" [ "$(api GET /api/v1/deliveries "$TOK_PIPE")" = 403 ]
+t_check "pipeline may not read job logs: 403" [ "$(api GET "/api/v1/jobs/$JA/log" "$TOK_PIPE")" = 403 ]
+t_check "technician may not run the device self-test: 403" [ "$(api POST /api/v1/devices/selftest "$TOK_TECH")" = 403 ]
+t_check "another pipeline does not see the job: 404" [ "$(api GET "/api/v1/jobs/$JA" "$TOK_OTHER")" = 404 ]
+api GET /api/v1/jobs "$TOK_OTHER" >/dev/null
+t_check "another pipeline lists no jobs" [ "$(jq '.jobs | length' < "$BODY_FILE")" = 0 ]
+[ "$(api GET "/api/v1/jobs/$JA/log" "$TOK_TECH")" = 200 ] && grep -q "fake_run" "$BODY_FILE"; t_check "technician reads the job log" [ $? -eq 0 ]
+t_check "cancel of a finished job: 409" [ "$(api POST "/api/v1/jobs/$JA/cancel" "$TOK_TECH")" = 409 ]
+
+# ---- cancel a running job ----------------------------------------------------------------
+BODY=$(printf '{"samples":[{"id":"C","r1":"%s","r2":"%s"}]}' "$DA/in/C_R1.fq" "$DA/in/C_R2.fq")
+api POST /api/v1/batches "$TOK_PIPE" >/dev/null; BC=$(jq -r .id < "$BODY_FILE"); JC=$(jq -r '.jobs[0].id' < "$BODY_FILE")
+is_running() { [ "$(job_field "$JC" state "$TOK_TECH")" = running ] && [ "$(job_field "$JC" progress "$TOK_TECH")" != 0 ]; }
+wait_until 20 is_running
+t_check "cancel a running job: 202" [ "$(api POST "/api/v1/jobs/$JC/cancel" "$TOK_TECH")" = 202 ]
+states=$(wait_jobs "$BC" "$TOK_TECH" 20)
+t_check "job cancelled ($states)" [ "$states" = cancelled ]
+sleep 0.5
+t_check "its process group is gone" [ -z "$(pgrep -f "fake_run.sh run .* --sample C " 2>/dev/null)" ]
+t_check "cancelled job did not finish its stages" [ ! -f "$DA/data/batches/$BC/C/.seqa/stage-deliver.json" ]
+t_check "retry the cancelled job: 202" [ "$(api POST "/api/v1/jobs/$JC/retry" "$TOK_TECH")" = 202 ]
+states=$(wait_jobs "$BC" "$TOK_TECH" 20)
+t_check "retried job completes ($states)" [ "$states" = done ]
+
+# ---- kill -9 of the daemon mid-job, restart, same outputs as an uninterrupted run -------------
+BODY=$(printf '{"samples":[{"id":"K","r1":"%s","r2":"%s"}]}' "$DA/in/K_R1.fq" "$DA/in/K_R2.fq")
+api POST /api/v1/batches "$TOK_PIPE" >/dev/null; BK=$(jq -r .id < "$BODY_FILE"); JK=$(jq -r '.jobs[0].id' < "$BODY_FILE")
+mid_job() { [ "$(job_field "$JK" stage "$TOK_TECH")" = call ]; }
+wait_until 20 mid_job; t_check "job K reached the call stage" [ $? -eq 0 ]
+kill -9 "$SRV_PID"; wait "$SRV_PID" 2>/dev/null
+sleep 0.3
+t_check "the job's process died with the daemon" [ -z "$(pgrep -f "fake_run.sh run .* --sample K " 2>/dev/null)" ]
+t_check "interrupted: no deliver record yet" [ ! -f "$DA/data/batches/$BK/K/.seqa/stage-deliver.json" ]
+srv_start "$D" "$D/seqa.conf" || t_fail "daemon restarts"
+states=$(wait_jobs "$BK" "$TOK_TECH" 30)
+t_check "after restart the job completes ($states)" [ "$states" = done ]
+t_check "second attempt" [ "$(job_field "$JK" attempts "$TOK_TECH")" = 2 ]
+grep -q "ingest: done before, skipped" "$DA/data/logs/job-$JK.log"; t_check "finished stages were not redone" [ $? -eq 0 ]
+# uninterrupted reference run of the same sample
+"$RUNNER" run -r "$DA/in/ref.fa" -1 "$DA/in/K_R1.fq" -2 "$DA/in/K_R2.fq" --sample K -o "$DA/ref_K" 2>/dev/null
+same=1
+for f in K.ingest.txt K.bam.txt K.vcf.txt qc.json qc.html; do cmp -s "$DA/ref_K/$f" "$DA/data/batches/$BK/K/$f" || same=0; done
+t_check "outputs identical to an uninterrupted run" [ $same -eq 1 ]
+grep -q '"msg":"recovered 1 interrupted job' "$D/serve.log"; t_check "restart logged the recovery (JSON lines)" [ $? -eq 0 ]
+bad=$(grep -v '^{"ts":"[^"]*","level":"[a-z]*","func":"[^"]*","msg":".*"}$' "$D/serve.log" | grep -v '^\[' | head -n 3)
+t_check "daemon log is JSON lines" [ -z "$bad" ]
+
+# ---- metrics ------------------------------------------------------------------------------
+api GET /api/v1/jobs 'wrong-token' >/dev/null
+code=$(api GET /metrics "$TOK_TECH")
+t_check "metrics: 200" [ "$code" = 200 ]
+grep -q '^seqa_jobs{state="done"} 4$' "$BODY_FILE"; t_check "metrics: jobs by state" [ $? -eq 0 ]
+grep -q '^seqa_stage_duration_seconds_count{stage="align"} 4$' "$BODY_FILE"; t_check "metrics: stage durations" [ $? -eq 0 ]
+grep -q '^seqa_device_busy{device="cpu:1"} [01]$' "$BODY_FILE"; t_check "metrics: device slots" [ $? -eq 0 ]
+grep -q '^seqa_outbox_depth ' "$BODY_FILE" && grep -q '^seqa_delivery_failures_total ' "$BODY_FILE"; t_check "metrics: outbox depth and delivery failures" [ $? -eq 0 ]
+grep -q '^seqa_http_auth_failures_total [1-9]' "$BODY_FILE"; t_check "metrics: auth failures counted" [ $? -eq 0 ]
+api GET /api/v1/devices "$TOK_PIPE" >/dev/null
+[ "$(jq '.slots | length' < "$BODY_FILE")" = 2 ] && jq -e '.runtimes | length > 0' < "$BODY_FILE" >/dev/null; t_check "devices: slots and runtimes" [ $? -eq 0 ]
+
+srv_stop; rc=$?
+t_check "SIGTERM stops the daemon cleanly" [ $rc -eq 0 ]
+rm -f "$BODY_FILE"
+t_done
