@@ -79,6 +79,7 @@ typedef struct {
 	char pend_msg[256];
 	int64_t line;     /* lines consumed */
 	int64_t n_crlf;
+	int64_t hi_rec, hi_line; /* first record with a quality above 'K' (phred+64 evidence) */
 	uint64_t out_bytes;
 	/* problems of this file (merged into the sample at the end: no sharing between threads) */
 	sq_fq_err_t *err;
@@ -457,6 +458,7 @@ static int fq_next(fq_in_t *r)
 			fq_report(r, SQ_FQ_QUAL_RANGE, rec, r->line, "quality %s at position %zu is %s (phred+33 range is '!'..'~')",
 			          show_char((unsigned char)l[i], cb), i + 1, (unsigned char)l[i] < '!' ? "below '!'" : "above '~'");
 		}
+		if (hi > 'K' && !r->hi_rec) r->hi_rec = rec, r->hi_line = r->line;
 		if (n) {
 			if (!r->f->max_qual || lo < r->f->min_qual) r->f->min_qual = lo;
 			if (hi > r->f->max_qual) r->f->max_qual = hi;
@@ -498,7 +500,7 @@ static void end_checks(fq_in_t *r)
 		fq_report(r, SQ_FQ_EMPTY, 0, 0, "file holds no FASTQ record");
 	/* phred+64: nothing below '@' (Q31 in phred+33) and characters above 'K' (Q42) */
 	if (f->max_qual && f->min_qual >= '@' && f->max_qual > 'K')
-		fq_report(r, SQ_FQ_PHRED64, 0, 0, "qualities span '%c'..'%c' (ASCII %d..%d): this looks like phred+64, seqa needs phred+33",
+		fq_report(r, SQ_FQ_PHRED64, r->hi_rec, r->hi_line, "qualities span '%c'..'%c' (ASCII %d..%d), none below '@': this looks like phred+64, seqa needs phred+33",
 		          f->min_qual, f->max_qual, f->min_qual, f->max_qual);
 	if (r->n_crlf)
 		fq_report(r, SQ_FQ_CRLF, 0, 0, "%lld lines end with CR LF (Windows line endings); accepted", (long long)r->n_crlf);
@@ -625,9 +627,12 @@ static void validate_sample(void *data, int64_t i, int tid)
 	}
 	fq_in_t *r1 = &p->side[0].in, *r2 = &p->side[1].in;
 	for (int k = 0; k < 2; ++k) if (open_ok[k]) end_checks(&p->side[k].in);
-	if (p->paired && r1->f->reads != r2->f->reads && !r1->dead && !r2->dead)
-		fq_report(r2, SQ_FQ_MATE_COUNT, 0, 0, "R1 has %lld reads but R2 has %lld",
-		          (long long)r1->f->reads, (long long)r2->f->reads);
+	if (p->paired && r1->f->reads != r2->f->reads && !r1->dead && !r2->dead) {
+		/* reported in the longer file, at its first read without a mate */
+		fq_in_t *lg = r1->f->reads > r2->f->reads ? r1 : r2, *sh = lg == r1 ? r2 : r1;
+		fq_report(lg, SQ_FQ_MATE_COUNT, sh->f->reads + 1, 0, "R1 has %lld reads but R2 has %lld: read %lld of R%d has no mate",
+		          (long long)r1->f->reads, (long long)r2->f->reads, (long long)sh->f->reads + 1, lg->role);
+	}
 	for (int k = 0; k < 2; ++k) {
 		if (c->use[2 * i + k]) fq_close(&p->side[k].in, open_ok[k]);
 		free(p->side[k].names);

@@ -141,7 +141,7 @@ case_dir qual; sed -i '12s/^IIII/II I/' "$d/r2.fq"; sheet "$d"
 expect "quality below '!'" QUAL_RANGE 3 "$d/sheet.csv" "$d/r2.fq record 3, line 12" "quality byte 32 at position 3 is below '!'"
 
 case_dir phred64; for m in 1 2; do awk 'NR%4==0{$0="hhhhhggggg^^^^^KKKKB"}1' "$d/r$m.fq" > "$d/x" && mv "$d/x" "$d/r$m.fq"; done; sheet "$d"
-expect "phred+64 qualities" PHRED64 3 "$d/sheet.csv" "$d/r1.fq" "looks like phred+64"
+expect "phred+64 qualities" PHRED64 3 "$d/sheet.csv" "$d/r1.fq record 1, line 4" "looks like phred+64"
 
 case_dir base; sed -i '18s/^ACGT/AC.T/' "$d/r1.fq"; sheet "$d"
 expect "invalid base" BASE 3 "$d/sheet.csv" "$d/r1.fq record 5, line 18" "invalid base '.' at position 3"
@@ -153,7 +153,7 @@ case_dir mate_name; sed -i '9s/:1000\/2 /:1001\/2 /' "$d/r2.fq"; sheet "$d"
 expect "mate names differ" MATE_NAME 3 "$d/sheet.csv" "$d/r2.fq record 3, line 9" "mate names differ"
 
 case_dir mate_count; head -n 16 "$d/r2.fq" > "$d/x" && mv "$d/x" "$d/r2.fq"; sheet "$d"
-expect "R1/R2 record counts differ" MATE_COUNT 3 "$d/sheet.csv" "$d/r2.fq" "R1 has 5 reads but R2 has 4"
+expect "R1/R2 record counts differ" MATE_COUNT 3 "$d/sheet.csv" "$d/r1.fq record 5" "R1 has 5 reads but R2 has 4: read 5 of R1 has no mate"
 
 case_dir swapped; ROWS=S1,PSN-0001,RD-BONE,female,r2.fq,r1.fq sheet "$d"
 expect "R1 and R2 swapped" MATE_ORDER 3 "$d/sheet.csv" "$d/r2.fq record 1, line 1" "record of the R1 file is read 2"
