@@ -50,6 +50,7 @@ int sq_fq_opt_check(const sq_fq_opt_t *o)
 
 /* 0: A C G T N (any case); 1: other IUPAC code; 2: anything else */
 static unsigned char base_class[256];
+static pthread_once_t base_class_once = PTHREAD_ONCE_INIT; /* batches may be validated concurrently */
 
 static void base_class_init(void)
 {
@@ -649,7 +650,7 @@ int sq_fq_batch_validate(sq_fq_batch_t *b, const sq_fq_opt_t *opt)
 	int ret = 0, nt;
 	if (sq_fq_opt_check(opt) < 0) return SQ_EINVAL;
 	if (b->validated) { sq_log_error("batch '%s' was already validated", b->path); return SQ_EINVAL; }
-	base_class_init();
+	pthread_once(&base_class_once, base_class_init);
 	if (!(c.use = sq_calloc((size_t)b->n_samples * 2 + 1, 1)) ||
 	    !(st = sq_calloc((size_t)b->n_samples * 2 + 1, sizeof *st))) { ret = SQ_ENOMEM; goto fail; }
 	/* existence, same file, file listed twice: decided before reading anything */
