@@ -49,7 +49,7 @@ sq_sorter_t *sq_sorter_init(sam_hdr_t *h, const char *tmp_prefix, int64_t mem_li
 	sq_sorter_t *s = sq_calloc(1, sizeof *s);
 	if (!s) return NULL;
 	s->h = h;
-	s->limit = mem_limit < (16LL << 20) ? (16LL << 20) : mem_limit;
+	s->limit = mem_limit < (256LL << 10) ? (256LL << 10) : mem_limit;
 	s->prefix = sq_strdup(tmp_prefix);
 	if (!s->prefix) { free(s); return NULL; }
 	return s;
