@@ -413,7 +413,7 @@ static void *sched_main(void *arg)
 			}
 		}
 		/* progress */
-		if (t - last_progress >= 1.0) {
+		if (t - last_progress >= 0.5) {
 			for (int i = 0; i < s->n_slots; ++i)
 				if (s->slots[i].job && !s->slots[i].cancelled) poll_progress(s, s->slots[i].job, 0);
 			last_progress = t;
