@@ -1,0 +1,7 @@
+#!/bin/sh
+# seqa — `make bench`: every benchmark in turn; each writes its JSON under bench/results/.
+# Add a line per benchmark.
+set -u
+rc=0
+sh bench/pairhmm.sh || rc=1
+exit $rc
