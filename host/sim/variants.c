@@ -19,7 +19,7 @@ static inline int sq_acgt(char c) { return c == 'A' || c == 'C' || c == 'G' || c
 /* Left-align and trim one allele pair against the reference (Tan et al. 2015, as vt/bcftools
  * norm): REF is seq[*pos, *pos + ref->l).  Trims common suffixes, extending to the left when an
  * allele empties, then trims common prefixes down to one anchor base. */
-static int sq_sim_normalise(const char *seq, int64_t *pos, kstring_t *ref, kstring_t *alt)
+static int sq_sim_normalise(const char *seq, int64_t beg, int64_t *pos, kstring_t *ref, kstring_t *alt)
 {
 	for (;;) {
 		int changed = 0;
@@ -28,7 +28,8 @@ static int sq_sim_normalise(const char *seq, int64_t *pos, kstring_t *ref, kstri
 			changed = 1;
 		}
 		if (ref->l == 0 || alt->l == 0) {
-			if (*pos == 0) return -2;  /* cannot anchor at the contig start */
+			/* no anchor left inside the region, or an N: give up on this variant */
+			if (*pos <= beg || !sq_acgt(seq[*pos - 1])) return -2;
 			--*pos;
 			char b[2] = { seq[*pos], 0 };
 			if (ks_resize(ref, ref->l + 2) < 0 || ks_resize(alt, alt->l + 2) < 0) return SQ_ENOMEM;
@@ -99,10 +100,13 @@ int sq_sim_variants(sq_sim_t *s)
 				int L = 1, ins = sq_rng_unif(&rng) < 0.5;
 				while (L < o->max_indel && u > lcum[L]) ++L;
 				pos = p - 1; /* anchor base */
-				if (pos < g->beg || p + L >= g->end) continue;
+				if (pos - L < g->beg || p + L >= g->end) continue;
+				int ok = 1; /* anchor, deleted bases and a tandem duplicate's source all A/C/G/T */
+				for (int64_t k = pos - L; k <= p + L && ok; ++k) ok = sq_acgt(seq[k]);
+				if (!ok) continue;
 				kputc(seq[pos], &ref), kputc(seq[pos], &alt);
 				if (ins) {
-					if (sq_rng_unif(&rng) < 0.5 && p - L >= g->beg) /* tandem duplication */
+					if (sq_rng_unif(&rng) < 0.5) /* tandem duplication */
 						kputsn(seq + p - L, L, &alt);
 					else
 						for (int k = 0; k < L; ++k) kputc("ACGT"[sq_rng_next(&rng) >> 62], &alt);
@@ -111,7 +115,7 @@ int sq_sim_variants(sq_sim_t *s)
 					kputsn(seq + p, L, &ref);
 					v.type = SQ_VT_DEL;
 				}
-				if ((ret = sq_sim_normalise(seq, &pos, &ref, &alt)) == SQ_ENOMEM) goto fail;
+				if ((ret = sq_sim_normalise(seq, g->beg, &pos, &ref, &alt)) == SQ_ENOMEM) goto fail;
 				if (ret < 0) { ret = 0; continue; }
 			}
 			/* flanks inside the region and free of N; no overlap with the previous variant */
