@@ -4,8 +4,8 @@
 # by `seqa simulate` with known SNPs and indels, then `seqa run` (ingest, align, call, QC,
 # provenance), and the accuracy of the calls against the simulated truth.
 set -e
-cd "$(dirname "$0")/.."
-SEQA=${SEQA:-./seqa}
+HERE=$(cd "$(dirname "$0")/.." && pwd)   # source tree, or PREFIX/share/seqa when installed
+SEQA=${SEQA:-$HERE/seqa}
 OUT=${DEMO_OUT:-demo-out}
 T=${THREADS:-2}
 mkdir -p "$OUT"
@@ -30,7 +30,7 @@ $SEQA simulate -r "$ref" -o "$OUT/DEMO1" -c 30 -s 2026 --snp-rate 0.003 --indel-
 echo "== seqa run (ingest -> align -> call -> QC -> provenance)"
 set +e
 $SEQA run -r "$ref" -1 "$OUT/DEMO1_R1.fq.gz" -2 "$OUT/DEMO1_R2.fq.gz" --sample DEMO1 --pseudonym PSN-DEMO-0001 \
-	--indication RD-BONE --sex unknown --qc-profile scripts/demo-qc-profile.json -o "$OUT/DEMO1" -t "$T" 2> "$OUT/run.log"
+	--indication RD-BONE --sex unknown --qc-profile "$HERE/scripts/demo-qc-profile.json" -o "$OUT/DEMO1" -t "$T" 2> "$OUT/run.log"
 rc=$?
 set -e
 tail -n 12 "$OUT/run.log"
@@ -38,7 +38,7 @@ tail -n 12 "$OUT/run.log"
 echo
 echo "== accuracy against the simulated truth (normalised, matched on POS/REF/ALT)"
 echo "CLASS   TP FP FN precision recall F1 genotype_concordance"
-sh bench/vcf_compare.sh "$ref" "$OUT/DEMO1.truth.vcf.gz" "$OUT/DEMO1/DEMO1.vcf.gz"
+sh "$HERE/bench/vcf_compare.sh" "$ref" "$OUT/DEMO1.truth.vcf.gz" "$OUT/DEMO1/DEMO1.vcf.gz"
 echo
 echo "QC gate: $(sed -n 's/.*"gate": "\([A-Z]*\)".*/\1/p' "$OUT/DEMO1/run.json" | head -n 1)"
 echo "Outputs in $OUT/DEMO1/:"

@@ -1,4 +1,5 @@
 /* seqa — shared CLI helpers; see seqa/cli.h. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,19 +11,37 @@
 static char *sq_cmdline_buf;
 static double sq_t0_real, sq_t0_cpu;
 
+/* Arguments with blanks or shell metacharacters are single-quoted, so the recorded command
+ * line (@PG, VCF header, manifest) can be pasted back into a shell. */
+static int needs_quotes(const char *a)
+{
+	if (!*a) return 1;
+	for (; *a; ++a)
+		if (!(isalnum((unsigned char)*a) || strchr("@%_-+=:,./", *a))) return 1;
+	return 0;
+}
+
 void sq_cli_set_cmdline(int argc, char *argv[])
 {
 	size_t n = 1;
-	for (int i = 0; i < argc; ++i) n += strlen(argv[i]) + 1;
+	for (int i = 0; i < argc; ++i) n += 4 * strlen(argv[i]) + 3;
 	free(sq_cmdline_buf);
 	sq_cmdline_buf = calloc(n, 1);
-	if (!sq_cmdline_buf) return;
-	for (int i = 0; i < argc; ++i) {
-		if (i) strcat(sq_cmdline_buf, " ");
-		strcat(sq_cmdline_buf, argv[i]);
-	}
 	sq_t0_real = sq_realtime();
 	sq_t0_cpu = sq_cputime();
+	if (!sq_cmdline_buf) return;
+	char *p = sq_cmdline_buf;
+	for (int i = 0; i < argc; ++i) {
+		if (i) *p++ = ' ';
+		if (!needs_quotes(argv[i])) { p = stpcpy(p, argv[i]); continue; }
+		*p++ = '\'';
+		for (const char *a = argv[i]; *a; ++a) {
+			if (*a == '\'') p = stpcpy(p, "'\\''");
+			else *p++ = *a;
+		}
+		*p++ = '\'';
+	}
+	*p = 0;
 }
 
 const char *sq_cli_cmdline(void) { return sq_cmdline_buf ? sq_cmdline_buf : "seqa"; }

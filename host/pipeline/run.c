@@ -247,8 +247,9 @@ static int stage_qc(const sq_run_opt_t *o, const sq_fq_sample_t *s, const run_pa
 	qo.n_threads = o->n_threads;
 	qo.reference = o->ref;
 	qo.declared_sex = s->sex;
-	snprintf(st.params, sizeof st.params, "seqa=%s;sample=%s;indication=%s;sex=%s;profile=%s", sq_version(), s->id,
-	         s->indication, sq_sex_name(s->sex), psha);
+	snprintf(st.params, sizeof st.params, "seqa=%s;sample=%s;indication=%s;sex=%s;profile=%s;override=%s/%s", sq_version(),
+	         s->id, s->indication, sq_sex_name(s->sex), psha, o->override_by ? o->override_by : "",
+	         o->override_why ? o->override_why : "");
 	sq_stage_add_in(&st, s->files[0].path);
 	sq_stage_add_in(&st, s->files[1].path);
 	sq_stage_add_in(&st, p->bam);

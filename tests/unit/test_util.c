@@ -2,6 +2,7 @@
 #include <stdatomic.h>
 #include <fcntl.h>
 #include "harness.h"
+#include "seqa/cli.h"
 #include "seqa/durable.h"
 #include "seqa/hash.h"
 #include "seqa/json.h"
@@ -171,7 +172,19 @@ static void test_log_and_errors(void)
 	json_decref(j);
 }
 
+static void test_cmdline_quoting(void)
+{
+	char *argv[] = { "seqa", "run", "--override-by", "tech A", "-o", "it's", "--x=1", "" };
+	sq_cli_set_cmdline(8, argv);
+	SQ_CHECKF(strcmp(sq_cli_cmdline(), "seqa run --override-by 'tech A' -o 'it'\\''s' --x=1 ''") == 0, "%s", sq_cli_cmdline());
+	/* the quoted line gives back the same words through a real shell */
+	char out[256];
+	SQ_REQUIRE(sq_test_capture(out, sizeof out, "for a in %s; do printf '[%%s]' \"$a\"; done", sq_cli_cmdline()) == 0);
+	SQ_CHECKF(strcmp(out, "[seqa][run][--override-by][tech A][-o][it's][--x=1][]") == 0, "%s", out);
+}
+
 SQ_TESTS = {
+	{ "cmdline_quoting", test_cmdline_quoting },
 	{ "durable_commit", test_durable_commit },
 	{ "durable_abort_and_errors", test_durable_abort_and_errors },
 	{ "durable_enospc", test_durable_enospc },
