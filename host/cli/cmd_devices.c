@@ -36,7 +36,8 @@ static void print_human(const json_t *r)
 	if (json_array_size(json_object_get(r, "pci")) == 0) printf("  none\n");
 	json_array_foreach(json_object_get(r, "pci"), i, p) {
 		json_t *l = json_object_get(p, "link"), *n = json_object_get(p, "numa_node");
-		char link[96] = "-";
+		char link[96] = "-", numa[16] = "-";
+		if (json_is_integer(n)) snprintf(numa, sizeof numa, "%lld", (long long)json_integer_value(n));
 		if (json_is_object(l))
 			snprintf(link, sizeof link, "%s x%lld (max %s x%lld)", sq_json_str(l, "speed", "?"), (long long)sq_json_int(l, "width", 0),
 			         sq_json_str(l, "max_speed", "?"), (long long)sq_json_int(l, "max_width", 0));
@@ -44,8 +45,7 @@ static void print_human(const json_t *r)
 		       sq_json_str(p, "address", "?"), json_is_string(json_object_get(p, "kind")) ? sq_json_str(p, "kind", "") : "-",
 		       sq_json_str(p, "id", "?"), sq_json_str(p, "vendor", "?"), sq_json_str(p, "device", "?"),
 		       sq_json_str(p, "class", "?"), sq_json_str(p, "class_id", "?"), link,
-		       json_is_integer(n) ? (json_integer_value(n) == 0 ? "0" : "n") : "-", sq_json_str(p, "driver", "-"));
-		if (json_is_integer(n) && json_integer_value(n) != 0) printf("      (NUMA node %lld)\n", (long long)json_integer_value(n));
+		       numa, sq_json_str(p, "driver", "-"));
 	}
 	if (json_array_size(json_object_get(r, "runtimes"))) printf("Runtimes:\n");
 	json_array_foreach(json_object_get(r, "runtimes"), i, p) {

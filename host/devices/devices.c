@@ -138,6 +138,18 @@ json_t *sq_devices_pci(const char *dump, int all)
 		json_array_append_new(arr, o);
 	}
 	pci_cleanup(a);
+	/* libpci lists the bus in reverse: present it by address */
+	{
+		size_t n = json_array_size(arr);
+		for (size_t i = 1; i < n; ++i)
+			for (size_t j = i; j > 0; --j) {
+				json_t *x = json_array_get(arr, j - 1), *y = json_array_get(arr, j);
+				if (strcmp(json_string_value(json_object_get(x, "address")), json_string_value(json_object_get(y, "address"))) <= 0) break;
+				json_incref(x);
+				json_array_set(arr, j - 1, y);
+				json_array_set_new(arr, j, x);
+			}
+	}
 out:
 	pthread_mutex_unlock(&sq_dev_lock);
 	return arr;
