@@ -230,6 +230,7 @@ static int run_seeding(sq_aln_ctx_t *cx, sq_seed_backend_t *be, seeds_t *s)
 		nrows += sq_smem_n_sa(&cx->so, (int)(s->mstart[i + 1] - s->mstart[i]), s->mem + s->mstart[i]);
 	}
 	s->sa_off[n] = nrows;
+	sq_log_debug("%d reads: %lld SMEMs, %lld suffix-array lookups", n, (long long)n_all, (long long)nrows);
 	free(s->rows); free(s->sa);
 	s->rows = sq_malloc((size_t)(nrows + 1) * sizeof *s->rows);
 	s->sa = sq_malloc((size_t)(nrows + 1) * sizeof *s->sa);

@@ -4,44 +4,50 @@
  * from a 64-byte block of a table far larger than the caches; the suffix-array walk is up to
  * sa_intv-1 such dependent loads per seed.  This version
  *   - allocates nothing per read (fixed scratch sized from the read length, on the stack),
- *   - counts both ends of an interval from one block when they share it (bwt_2occ4's trick)
- *     with popcounts instead of bwa's byte table,
+ *   - counts occurrences with a packed byte table (four bases per lookup, no popcount
+ *     instruction needed),
  *   - prefetches the blocks of all candidate intervals of the next backward step before
  *     extending any of them (memory-level parallelism inside a read),
  *   - walks SA_LANES suffix-array lookups of a batch in lock-step, prefetching each lane's next
  *     block, so that the cache misses of independent reads overlap (bwa-mem2's interleaving).
  */
+#include <pthread.h>
 #include <string.h>
 #include "smem.h"
 
 typedef struct { uint64_t x[3]; uint32_t qb, qe; } intv_t;
 
-static inline int wcount(uint32_t w, uint32_t pat, uint32_t mask)
+/* Occurrence counting without popcount: one 256-entry table gives the counts of the four
+ * bases in a byte packed as four 8-bit fields (bwa's __occ_aux4 idea), so one word costs four
+ * lookups for all four bases.  A block holds 128 bases, so no field overflows. */
+static uint32_t cnt_table[256];
+
+static void init_table(void)
 {
-	uint32_t y = w ^ pat;
-	uint32_t z = (y | y >> 1) & 0x55555555u & mask;
-	return __builtin_popcount(mask & 0x55555555u) - __builtin_popcount(z);
+	for (int i = 0; i < 256; ++i) {
+		uint32_t x = 0;
+		for (int j = 0; j < 4; ++j) x += 1u << ((i >> (j * 2) & 3) << 3);
+		cnt_table[i] = x;
+	}
 }
 
-static const uint32_t PAT[4] = { 0x00000000u, 0x55555555u, 0xaaaaaaaau, 0xffffffffu };
+static inline uint32_t occ_word(uint32_t w)
+{
+	return cnt_table[w & 0xff] + cnt_table[w >> 8 & 0xff] + cnt_table[w >> 16 & 0xff] + cnt_table[w >> 24];
+}
 
 static inline void occ4_raw(const sq_fmi_t *f, uint64_t k, uint64_t cnt[4])
 {
 	const uint32_t *blk = f->bwt + (k >> 7 << 4);
 	const uint64_t *c0 = (const uint64_t *)blk;
 	const uint32_t *w = blk + 8;
-	int nfull = (int)((k & 127) >> 4), rest = (int)(k & 15) + 1;
-	uint32_t lastmask = rest >= 16 ? 0xffffffffu : ~((1u << ((16 - rest) * 2)) - 1);
-	uint64_t a0 = c0[0], a1 = c0[1], a2 = c0[2], a3 = c0[3];
-	for (int j = 0; j < nfull; ++j) {
-		uint32_t x = w[j];
-		a0 += (uint64_t)wcount(x, PAT[0], ~0u); a1 += (uint64_t)wcount(x, PAT[1], ~0u);
-		a2 += (uint64_t)wcount(x, PAT[2], ~0u); a3 += (uint64_t)wcount(x, PAT[3], ~0u);
-	}
-	uint32_t x = w[nfull];
-	a0 += (uint64_t)wcount(x, PAT[0], lastmask); a1 += (uint64_t)wcount(x, PAT[1], lastmask);
-	a2 += (uint64_t)wcount(x, PAT[2], lastmask); a3 += (uint64_t)wcount(x, PAT[3], lastmask);
-	cnt[0] = a0; cnt[1] = a1; cnt[2] = a2; cnt[3] = a3;
+	int nfull = (int)((k & 127) >> 4);
+	uint32_t x = 0;
+	for (int j = 0; j < nfull; ++j) x += occ_word(w[j]);
+	/* keep the first (k&15)+1 bases of the last word; the cleared ones read as 'A' */
+	x += occ_word(w[nfull] & ~((1u << ((~k & 15) << 1)) - 1)) - (uint32_t)(~k & 15);
+	cnt[0] = c0[0] + (x & 0xff); cnt[1] = c0[1] + (x >> 8 & 0xff);
+	cnt[2] = c0[2] + (x >> 16 & 0xff); cnt[3] = c0[3] + (x >> 24);
 }
 
 static inline void occ4(const sq_fmi_t *f, uint64_t k, uint64_t cnt[4])
@@ -209,9 +215,12 @@ static int smem_read(const sq_fmi_t *f, const sq_smem_opt_t *o, int len, const u
 	return n;
 }
 
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
 int sq_smem_cpu_batch(const sq_fmi_t *f, const sq_smem_opt_t *o, const sq_smem_job_t *job,
                       int64_t i0, int64_t i1)
 {
+	pthread_once(&table_once, init_table);
 	for (int64_t i = i0; i < i1; ++i) {
 		int len = (int)(job->off[i + 1] - job->off[i]);
 		int cap = (int)(job->moff[i + 1] - job->moff[i]);
@@ -230,18 +239,13 @@ static inline int bwt_base(const sq_fmi_t *f, uint64_t r)
 	return (int)(w >> ((~r & 15) << 1) & 3);
 }
 
-/* Occ(c, k) for one base (k in full-BWT rows, k < seq_len here). */
+/* Occ(c, k) for one base (k in full-BWT rows). */
 static inline uint64_t occ1(const sq_fmi_t *f, uint64_t k, int c)
 {
 	if (k == f->seq_len) return f->L2[c + 1] - f->L2[c];
-	uint64_t r = k - (k >= f->primary);
-	const uint32_t *blk = f->bwt + (r >> 7 << 4);
-	const uint32_t *w = blk + 8;
-	int nfull = (int)((r & 127) >> 4), rest = (int)(r & 15) + 1;
-	uint64_t n = ((const uint64_t *)blk)[c];
-	for (int j = 0; j < nfull; ++j) n += (uint64_t)wcount(w[j], PAT[c], ~0u);
-	n += (uint64_t)wcount(w[nfull], PAT[c], rest >= 16 ? 0xffffffffu : ~((1u << ((16 - rest) * 2)) - 1));
-	return n;
+	uint64_t cnt[4];
+	occ4_raw(f, k - (k >= f->primary), cnt);
+	return cnt[c];
 }
 
 static inline uint64_t lf(const sq_fmi_t *f, uint64_t k)
@@ -253,6 +257,7 @@ static inline uint64_t lf(const sq_fmi_t *f, uint64_t k)
 
 void sq_sa_cpu_batch(const sq_fmi_t *f, int64_t n, const uint64_t *rows, uint64_t *out)
 {
+	pthread_once(&table_once, init_table);
 	uint64_t mask = (uint64_t)f->sa_intv - 1;
 	uint64_t k[SA_LANES], d[SA_LANES];
 	int64_t idx[SA_LANES], next = 0;
