@@ -72,7 +72,44 @@ JSON
 	echo "$r1" | awk -F'"gcups_median": ' '{ split($2, a, ","); if (a[1] + 0 < 1000) { print "    below the 1,000 GCUPS requirement"; exit 1 } }'
 }
 
-SECTIONS=${SECTIONS:-"pairhmm"}
+# ---- alignment seeding (issue 3) ---------------------------------------------------------------
+# CUDA seeding vs kernels/ref (test_smem), then seqa align --backend cuda on simulated 2x150 reads
+# (COV_GPU x over the GRCh38 chr21 slice): reads/s, records identical to --backend cpu.
+section_align() {
+	note "align: build"
+	need_build seqa build/libseqa_cuda.so build/tests/test_smem || return 1
+	note "align: CUDA seeding vs kernels/ref"
+	run_tests ./build/tests/test_smem cuda || return 1
+	SRC=${SEQA_SHARED:-../shared}/data/human/GRCh38.chr21_1-10M.fa.gz
+	[ -r "$SRC" ] || { note "  ($SRC absent: align benchmark skipped)"; return 0; }
+	W=$LOG/align; mkdir -p $W
+	zcat "$SRC" > $W/ref.fa && bwa index $W/ref.fa 2>/dev/null || return 1
+	./seqa simulate -r $W/ref.fa -o $W/sim -c ${COV_GPU:-10} -t "$(nproc)" 2>/dev/null || return 1
+	pairs=$(zcat $W/sim_R1.fq.gz | awk 'END {print NR / 4}')
+	t=$(nproc)
+	for be in cuda cpu; do
+		/usr/bin/time -f "%e %M" -o $W/$be.time ./seqa align -r $W/ref.fa -1 $W/sim_R1.fq.gz -2 $W/sim_R2.fq.gz \
+			-o $W/$be.bam -t $t --backend $be --json > $W/$be.json 2> $W/$be.log || { tail -5 $W/$be.log; return 1; }
+	done
+	same=$( [ "$(samtools view $W/cuda.bam | md5sum)" = "$(samtools view $W/cpu.bam | md5sum)" ] && echo true || echo false)
+	dev=$(samtools view -H $W/cuda.bam | sed -n 's/.*device=\([^;	]*\).*/\1/p' | head -1)
+	cw=$(cut -d' ' -f1 $W/cuda.time); pw=$(cut -d' ' -f1 $W/cpu.time)
+	cseed=$(sed -n 's/.*"seed_s": \([0-9.]*\).*/\1/p' $W/cuda.json); pseed=$(sed -n 's/.*"seed_s": \([0-9.]*\).*/\1/p' $W/cpu.json)
+	cat > "$RES/align-cuda-$GPU.json.tmp" <<JSON
+{
+  "benchmark": "align-seeding-cuda", "gpu": "$GPU", "host": "$(hostname -s)", "threads": $t, "pairs": $pairs,
+  "commit": "$(git describe --always --dirty 2>/dev/null || echo unknown)", "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "cuda": {"device": "$dev", "wall_s": $cw, "reads_per_s": $(echo "$pairs $cw" | awk '{printf "%.0f", 2 * $1 / $2}'), "seeding_s": ${cseed:-null}},
+  "cpu": {"wall_s": $pw, "reads_per_s": $(echo "$pairs $pw" | awk '{printf "%.0f", 2 * $1 / $2}'), "seeding_s": ${pseed:-null}},
+  "records_identical_cuda_vs_cpu": $same
+}
+JSON
+	mv "$RES/align-cuda-$GPU.json.tmp" "$RES/align-cuda-$GPU.json"
+	note "align: wrote $RES/align-cuda-$GPU.json (identical records: $same)"
+	[ "$same" = true ]
+}
+
+SECTIONS=${SECTIONS:-"pairhmm align"}
 nvidia-smi -L 2>/dev/null || note "nvidia-smi not found"
 for s in $SECTIONS; do
 	if section_$s; then note "$s: PASS"; else note "$s: FAIL"; fail=1; fi
