@@ -226,6 +226,8 @@ int sq_qc_vcf(const char *path, const sq_qc_opt_t *opt, json_t **out)
 	sq_qc_metric_int(m, "count_hom_alt", hom_aa, "genotypes", 0);
 	sq_qc_metric_int(m, "count_hom_ref", hom_rr, "genotypes", 0);
 	sq_qc_metric_int(m, "count_missing_gt", missing, "genotypes", 0);
+	sq_qc_metric_int(m, "count_het_snv", het_snv, "genotypes", 0);
+	sq_qc_metric_int(m, "count_hom_alt_snv", hom_snv, "genotypes", 0);
 	sq_qc_metric_num(m, "ratio_het_hom", hom_aa ? sq_qc_round((double)het / hom_aa, 4) : 0, "ratio", 0);
 	sq_qc_metric_num(m, "ratio_heterozygous_homzygous_snv", hom_snv ? sq_qc_round((double)het_snv / hom_snv, 4) : 0, "ratio", 1);
 	sq_qc_metric_num(m, "ratio_heterozygous_homzygous_indel", hom_indel ? sq_qc_round((double)het_indel / hom_indel, 4) : 0, "ratio", 1);
