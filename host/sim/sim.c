@@ -1,6 +1,8 @@
 /* seqa — simulator: options, reference and regions, the run, read-name parsing.  See seqa/sim.h. */
 #include <ctype.h>
 #include <errno.h>
+#include <glob.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +56,8 @@ int sq_sim_opt_check(const sq_sim_opt_t *o)
 
 /* ---- regions -------------------------------------------------------------------------- */
 
-typedef struct { char *name; int64_t beg, end; } sq_rspec_t; /* end < 0: to the contig end */
+/* name[:beg-end] as parsed, and the raw token (a contig may itself be called "HLA-A*01:01") */
+typedef struct { char *name, *raw; int64_t beg, end; } sq_rspec_t; /* end < 0: to the contig end */
 
 static int sq_parse_regions(const char *str, sq_rspec_t **out, int *n_out)
 {
@@ -67,18 +70,20 @@ static int sq_parse_regions(const char *str, sq_rspec_t **out, int *n_out)
 		char *colon = strrchr(tok, ':'), *end;
 		if (!t) goto fail;
 		r = t;
-		r[n].beg = 0, r[n].end = -1;
+		r[n].beg = 0, r[n].end = -1, r[n].name = 0;
+		if (!(r[n].raw = sq_strdup(tok))) goto fail;
 		if (colon && isdigit((unsigned char)colon[1])) {
 			long long b = strtoll(colon + 1, &end, 10), e = -1;
 			if (*end == '-') e = strtoll(end + 1, &end, 10);
 			if (*end || b < 1 || (e != -1 && e < b)) {
 				sq_log_error("bad region '%s' (expected chr, chr:beg-end, 1-based inclusive)", tok);
+				free(r[n].raw);
 				goto fail;
 			}
 			*colon = 0;
 			r[n].beg = b - 1, r[n].end = e;
 		}
-		if (!(r[n].name = sq_strdup(tok))) goto fail;
+		if (!(r[n].name = sq_strdup(tok))) { free(r[n].raw); goto fail; }
 		++n;
 	}
 	free(dup);
@@ -86,7 +91,7 @@ static int sq_parse_regions(const char *str, sq_rspec_t **out, int *n_out)
 	*out = r, *n_out = n;
 	return 0;
 fail:
-	for (int i = 0; i < n; ++i) free(r[i].name);
+	for (int i = 0; i < n; ++i) free(r[i].name), free(r[i].raw);
 	free(r), free(dup);
 	return SQ_EINVAL;
 }
@@ -109,7 +114,7 @@ static int sq_sim_load(sq_sim_t *s, sq_rspec_t *rs, int n_rs)
 	s->ref_abs = sq_strdup(realpath(s->o->ref, abs) ? abs : s->o->ref);
 	while ((ret = sq_fa_next(fa, &rec)) == 0) {
 		int need = n_rs == 0;
-		for (int i = 0; i < n_rs && !need; ++i) need = strcmp(rs[i].name, rec.name) == 0;
+		for (int i = 0; i < n_rs && !need; ++i) need = strcmp(rs[i].name, rec.name) == 0 || strcmp(rs[i].raw, rec.name) == 0;
 		if (s->n_ctg == m) {
 			m = m ? 2 * m : 32;
 			sq_sim_ctg_t *c = sq_realloc(s->ctg, (size_t)m * sizeof *c);
@@ -141,6 +146,12 @@ static int sq_sim_regions(sq_sim_t *s, sq_rspec_t *rs, int n_rs)
 		sq_sim_region_t *g = &s->reg[i];
 		if (n_rs) {
 			int k = 0;
+			while (k < s->n_ctg && strcmp(s->ctg[k].name, rs[i].raw) != 0) ++k;
+			if (k < s->n_ctg) { /* the whole token is a contig name */
+				g->ctg = k, g->beg = 0, g->end = s->ctg[k].len;
+				continue;
+			}
+			k = 0;
 			while (k < s->n_ctg && strcmp(s->ctg[k].name, rs[i].name) != 0) ++k;
 			if (k == s->n_ctg) { sq_log_error("region contig '%s' is not in '%s'", rs[i].name, s->o->ref); return SQ_EINPUT; }
 			g->ctg = k, g->beg = rs[i].beg, g->end = rs[i].end < 0 || rs[i].end > s->ctg[k].len ? s->ctg[k].len : rs[i].end;
@@ -178,6 +189,27 @@ static void sq_sim_free(sq_sim_t *s)
 	for (int i = 0; s->hap && i < 2 * s->n_reg; ++i) free(s->hap[i].seq), free(s->hap[i].seg);
 	free(s->ctg), free(s->reg), free(s->reg_cum), free(s->var), free(s->alts.s), free(s->hap);
 	free(s->qtab), free(s->ref_abs);
+}
+
+/* Remove PREFIX.tmp.PID* files left by a run that crashed (PID no longer alive). */
+static void sq_remove_stale_tmp(const char *prefix)
+{
+	char pat[PATH_MAX * 2 + 16], *p = pat;
+	glob_t g;
+	for (const char *s = prefix; *s && p < pat + sizeof pat - 16; ++s) {
+		if (strchr("*?[]\\", *s)) *p++ = '\\';
+		*p++ = *s;
+	}
+	strcpy(p, ".tmp.*");
+	if (glob(pat, GLOB_NOSORT, 0, &g) != 0) return;
+	for (size_t i = 0; i < g.gl_pathc; ++i) {
+		char *end;
+		long pid = strtol(g.gl_pathv[i] + strlen(prefix) + 5, &end, 10);
+		if (end == g.gl_pathv[i] + strlen(prefix) + 5 || pid <= 0 || pid == (long)getpid()) continue;
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH && unlink(g.gl_pathv[i]) == 0)
+			sq_log_info("removed '%s' left by an interrupted run", g.gl_pathv[i]);
+	}
+	globfree(&g);
 }
 
 /* ---- the run -------------------------------------------------------------------------- */
@@ -220,6 +252,7 @@ int sq_sim_run(const sq_sim_opt_t *o, sq_sim_stats_t *st)
 		snprintf(fin[k], n, "%s%s", o->prefix, suf[k]);
 		snprintf(tmp[k], n, "%s.tmp.%ld%s", o->prefix, (long)getpid(), suf[k]);
 	}
+	sq_remove_stale_tmp(o->prefix);
 	for (int k = N_OUT - 1; k >= 0; --k) unlink(fin[k]);
 	if ((ret = sq_sim_write_vcf(&s, tmp[VCF], tmp[TBI])) < 0) goto fail;
 	if ((ret = sq_sim_reads(&s, tmp[R1], tmp[R2], st)) < 0) goto fail;
@@ -231,7 +264,7 @@ fail:
 		if (ret < 0 && tmp[k]) unlink(tmp[k]);
 		free(fin[k]), free(tmp[k]);
 	}
-	for (int i = 0; i < n_rs; ++i) free(rs[i].name);
+	for (int i = 0; i < n_rs; ++i) free(rs[i].name), free(rs[i].raw);
 	free(rs);
 	sq_sim_free(&s);
 	return ret;

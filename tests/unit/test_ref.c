@@ -196,6 +196,10 @@ static void test_existing_index_kept(void)
 	SQ_REQUIRE(sq_ref_index(p, 0, &res) == 0);
 	SQ_CHECK(res.bwa_built == 1);
 	SQ_CHECK(n_files(d, "q.fa.tmp") == 0);
+	/* temporaries of a crashed run (dead PID) are removed by the next run */
+	SQ_REQUIRE(sq_test_sh("touch %s.tmp.999999.bwt %s.fai.tmp.999999 %s.contigs.json.tmp.999999", p, p, p) == 0);
+	SQ_REQUIRE(sq_ref_index(p, 0, &res) == 0);
+	SQ_CHECK(sq_test_sh("ls %s | grep -q tmp", d) != 0);
 }
 
 static void test_check_index_messages(void)

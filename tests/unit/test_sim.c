@@ -377,6 +377,32 @@ static void test_errors_leave_nothing(void)
 	SQ_CHECK(sq_test_sh("ls %s | grep -vq '^ref.fa'", d) != 0);
 }
 
+/* a contig named like a region ("HLA-A*01:01"); temporaries of a crashed run are removed */
+static void test_regions_names_and_stale_tmp(void)
+{
+	const char *q = sq_test_shared("tiny_chr22/q.fa");
+	if (!q) SQ_SKIP("../shared/data absent");
+	const char *d = sq_test_tmpdir();
+	char fa[1024], pre[1024], out[512];
+	sq_sim_opt_t o;
+	sq_sim_stats_t st;
+	snprintf(fa, sizeof fa, "%s/hla.fa", d);
+	snprintf(pre, sizeof pre, "%s/h", d);
+	SQ_REQUIRE(sq_test_sh("(echo '>HLA-A*01:01'; sed -n 2,60p %s; echo '>q'; sed -n 61,200p %s) > %s", q, q, fa) == 0);
+	sq_sim_opt_init(&o);
+	o.ref = fa, o.prefix = pre, o.coverage = 5, o.regions = "HLA-A*01:01";
+	SQ_REQUIRE(sq_sim_run(&o, &st) == 0);
+	SQ_CHECK(sq_test_capture(out, sizeof out, "gzip -dc %s_R1.fq.gz | awk 'NR%%4==1' | cut -d_ -f1 | sort -u", pre) == 0 &&
+	         strcmp(out, "@HLA-A*01:01\n") == 0);
+	o.regions = "HLA-A*01:01:101-2000";
+	SQ_REQUIRE(sq_sim_run(&o, &st) == 0);
+	SQ_CHECK(st.sim_len == 1900);
+	/* a temporary of a dead process goes; one of a live process (this one's parent) stays */
+	SQ_REQUIRE(sq_test_sh("touch %s.tmp.999999_R1.fq.gz %s.tmp.%ld_R1.fq.gz", pre, pre, (long)getppid()) == 0);
+	SQ_REQUIRE(sq_sim_run(&o, &st) == 0);
+	SQ_CHECK(sq_test_sh("[ ! -e %s.tmp.999999_R1.fq.gz ] && [ -e %s.tmp.%ld_R1.fq.gz ]", pre, pre, (long)getppid()) == 0);
+}
+
 SQ_TESTS = {
 	{ "parse_name", test_parse_name },
 	{ "names_match_reference", test_names_match_reference },
@@ -387,5 +413,6 @@ SQ_TESTS = {
 	{ "snps_recovered", test_snps_recovered },
 	{ "bgzip_reference", test_bgzip_reference },
 	{ "errors_leave_nothing", test_errors_leave_nothing },
+	{ "regions_names_and_stale_tmp", test_regions_names_and_stale_tmp },
 	{ 0, 0 }
 };
