@@ -116,7 +116,7 @@ static json_t *job_row(sq_srv_db_t *db, sqlite3_stmt *st)
 	json_object_set_new(o, "spec", spec ? spec : json_object());
 	json_object_set_new(o, "client", col_json(st, 17));
 	/* stage timings */
-	sqlite3_stmt *t = prep(db, "SELECT stage, wall_s FROM stage_times WHERE job_id=?");
+	sqlite3_stmt *t = prep(db, "SELECT stage, wall_s FROM stage_times WHERE job_id=? ORDER BY rowid");
 	json_t *times = json_object();
 	if (t) {
 		sqlite3_bind_int64(t, 1, id);

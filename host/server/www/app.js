@@ -63,10 +63,13 @@ function lineChart(title, ys, xs, opts) {
   svg.append(svgEl('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, stroke: '#a0aec0' }));
   svg.append(svgEl('line', { x1: L, y1: T, x2: L, y2: H - B, stroke: '#a0aec0' }));
   for (const v of [ymin, (ymin + ymax) / 2, ymax]) { const s = svgEl('text', { x: 4, y: Y(v) + 4 }); s.textContent = (+v.toPrecision(3)).toString(); svg.append(s); }
-  for (const v of [xmin, xmax]) { const s = svgEl('text', { x: X(v) - 6, y: H - 12 }); s.textContent = (+v.toPrecision(4)).toString(); svg.append(s); }
+  if (!(opts && opts.labels)) for (const v of [xmin, xmax]) { const s = svgEl('text', { x: X(v) - 6, y: H - 12 }); s.textContent = (+v.toPrecision(4)).toString(); svg.append(s); }
   if (opts && opts.bars) {
-    const bw = Math.max(1, (W - L - R) / n - 1);
-    ys.forEach((y, i) => svg.append(svgEl('rect', { x: X(xs[i]) - bw / 2, y: Y(y), width: bw, height: Math.max(0, H - B - Y(y)), fill: '#4299e1' })));
+    const band = (W - L - R) / n, bw = Math.max(1, band * 0.8);
+    ys.forEach((y, i) => {
+      svg.append(svgEl('rect', { x: L + i * band + band * 0.1, y: Y(y), width: bw, height: Math.max(0, H - B - Y(y)), fill: '#4299e1' }));
+      if (opts.labels) { const s = svgEl('text', { x: L + i * band + band * 0.1, y: H - B + 12 }); s.textContent = opts.labels[i]; svg.append(s); }
+    });
   } else {
     svg.append(svgEl('polyline', { points: ys.map((y, i) => X(xs[i]) + ',' + Y(y)).join(' '), fill: 'none', stroke: '#2b6cb0', 'stroke-width': 1.5 }));
   }
@@ -136,7 +139,7 @@ async function pageJob() {
   }
   const st = Object.entries(j.stage_times || {});
   const sd = document.getElementById('stages');
-  sd.replaceChildren(st.length ? lineChart('stage wall time (s)', st.map((s) => s[1]), st.map((_, i) => i + 1), { bars: true, cls: 'chart' }) : el('span', { class: 'muted' }, 'no stage finished yet'),
+  sd.replaceChildren(st.length ? lineChart('stage wall time (s)', st.map((s) => s[1]), st.map((_, i) => i + 1), { bars: true, cls: 'chart', labels: st.map((s) => s[0]) }) : el('span', { class: 'muted' }, 'no stage finished yet'),
                      el('p', { class: 'muted' }, st.map(([k, v]) => k + ' ' + fmtS(v)).join(' · ')));
   let qc;
   try { qc = await api('/api/v1/jobs/' + encodeURIComponent(id) + '/qc'); } catch (e) { return; }
@@ -158,11 +161,11 @@ async function pageDevices() {
   const d = await api('/api/v1/devices');
   fill(document.querySelector('#slots tbody'), (d.slots || []).map((s) => el('tr', {}, el('td', {}, s.name), el('td', {}, s.backend),
     el('td', {}, s.job ? el('a', { href: 'job.html?id=' + s.job }, s.job) : 'idle'), el('td', { class: 'num' }, s.jobs), el('td', { class: 'num' }, fmtS(s.busy_s)))));
-  fill(document.querySelector('#pci tbody'), (d.pci || []).map((p) => el('tr', {}, el('td', {}, p.address), el('td', {}, p.kind), el('td', {}, p.vendor), el('td', {}, p.device),
+  fill(document.querySelector('#pci tbody'), !(d.pci || []).length ? [el('tr', {}, el('td', { colspan: 8, class: 'muted' }, 'no GPU, FPGA or other accelerator on the PCI bus'))] : d.pci.map((p) => el('tr', {}, el('td', {}, p.address), el('td', {}, p.kind), el('td', {}, p.vendor), el('td', {}, p.device),
     el('td', {}, p.link ? (p.link.speed || '?') + ' x' + p.link.width + ' (max ' + (p.link.max_speed || '?') + ' x' + p.link.max_width + ')' : '—'),
     el('td', {}, p.numa_node === null ? '—' : p.numa_node), el('td', {}, p.driver || '—'), el('td', {}, (p.runtime || []).map((r) => r.runtime + ': ' + r.name).join(', ') || '—'))));
   fill(document.querySelector('#runtimes tbody'), (d.runtimes || []).map((r) => el('tr', {}, el('td', {}, r.runtime), el('td', {}, r.platform || '—'), el('td', {}, r.name || '—'),
-    el('td', {}, r.type || '—'), el('td', {}, r.pci || '—'), el('td', {}, r.available ? badge('pass') : el('span', { class: 'muted' }, r.reason || 'absent')))));
+    el('td', {}, r.type || '—'), el('td', {}, r.pci || '—'), el('td', {}, r.available ? badge('available') : el('span', { class: 'muted' }, r.reason || 'absent')))));
   const st = d.selftest || [];
   fill(document.querySelector('#health tbody'), st.length ? st.map((s) => el('tr', {}, el('td', {}, s.backend), el('td', {}, s.device || '—'), el('td', {}, badge(s.status)),
     el('td', { class: 'num' }, s.max_abs_err === undefined ? '—' : s.max_abs_err.toExponential(2)), el('td', { class: 'num' }, s.seconds === undefined ? '—' : s.seconds.toFixed(3)))) :
