@@ -170,6 +170,43 @@ static void test_sheet_many_problems(void)
 	sq_fq_batch_destroy(b);
 }
 
+static void test_sheet_random_damage(void)
+{
+	/* 500 damaged copies of a valid sheet and JSON batch: loading always returns a batch (no
+	 * crash, no NULL), and its report is valid JSON with a status */
+	const char *d = sq_test_tmpdir();
+	char p[1200];
+	const char *txt[2] = {
+		"[Header]\nFileFormatVersion,2\nRunName,R\n[Reads]\nRead1Cycles,151\nRead2Cycles,151\n"
+		"[BCLConvert_Data]\nLane,Sample_ID,Index\n1,S1,ACGT\n1,S2,TTTT\n[Seqa_Data]\n"
+		"Sample_ID,Pseudonym,Indication,Sex,R1,R2\nS1,P1,RD-BONE,male,a.fq,b.fq\nS2,P2,CA-AYA,female,c.fq,d.fq\n",
+		"{\"seqa_batch\": 1, \"run\": {\"RunName\": \"R\"}, \"samples\": [{\"id\": \"S1\", \"pseudonym\": \"P1\", "
+		"\"indication\": \"RD-BONE\", \"sex\": \"male\", \"r1\": \"a.fq\", \"r2\": \"b.fq\"}]}\n" };
+	uint64_t x = 99;
+	snprintf(p, sizeof p, "%s/s.txt", d);
+	for (int k = 0; k < 500; ++k) {
+		const char *t = txt[k & 1];
+		size_t len = strlen(t);
+		char buf[1024];
+		memcpy(buf, t, len);
+		for (int e = 0; e < 1 + k % 5; ++e) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			size_t at = (size_t)((x >> 33) % len);
+			if (x & 1) buf[at] = "[],\n\r\"{}:x,#\xff\x00"[(x >> 20) % 15];
+			else memmove(buf + at, buf + at + 1, len - at - 1), --len;
+		}
+		write_file(p, buf, len);
+		int err = 0;
+		sq_fq_batch_t *b = sq_fq_batch_load(p, &err);
+		SQ_CHECKF(b != NULL && err == 0, "damage %d: no batch", k);
+		if (!b) continue;
+		json_t *r = sq_fq_batch_report(b);
+		SQ_CHECK(r && json_is_string(json_object_get(r, "status")));
+		json_decref(r);
+		sq_fq_batch_destroy(b);
+	}
+}
+
 /* ---- FASTQ streams ------------------------------------------------------------------------ */
 
 static void test_long_reads_small_buffer(void)
@@ -447,6 +484,7 @@ SQ_TESTS = {
 	{ "sex_and_codes", test_sex_and_codes },
 	{ "sheet_excel_export", test_sheet_excel_export },
 	{ "sheet_many_problems", test_sheet_many_problems },
+	{ "sheet_random_damage", test_sheet_random_damage },
 	{ "long_reads_small_buffer", test_long_reads_small_buffer },
 	{ "gzip_members_and_garbage", test_gzip_members_and_garbage },
 	{ "phred_heuristic", test_phred_heuristic },
