@@ -158,4 +158,4 @@ print-config:
 clean:
 	rm -rf build build-san seqa seqa-inbox
 
--include $(LIB_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(patsubst %.c,$(BUILD)/%.d,$(INBOX_SRC))

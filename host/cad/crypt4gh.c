@@ -19,6 +19,7 @@
 #include "seqa/durable.h"
 #include "seqa/hash.h"
 #include "seqa/log.h"
+#include "seqa/thpool.h"
 #include "seqa/util.h"
 
 #define SEG   SQ_C4GH_SEGMENT
@@ -31,28 +32,65 @@ static uint32_t get32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 |
 
 /* ---- writer -------------------------------------------------------------------------------- */
 
+/* The body is encrypted in batches of BATCH segments; within a batch, segments are encrypted in
+ * parallel (sq_for), while one item hashes the batch's plaintext and another hashes and writes
+ * the previous batch's ciphertext (double buffering).  Output is identical for any thread
+ * count except for the random nonces, which are drawn before the parallel part. */
+enum { BATCH = 64 };
+
+typedef struct {
+	const uint8_t *in;
+	size_t got;                 /* plaintext bytes in this batch */
+	uint8_t *out;               /* this batch's ciphertext */
+	size_t olen;
+	const uint8_t *prev;        /* previous batch's ciphertext, to hash + write */
+	size_t prev_len;
+	const uint8_t *key;
+	sq_hash_t *hp, *he;
+	FILE *fo;
+	int werr;
+} enc_batch_t;
+
+static void enc_item(void *data, int64_t i, int tid)
+{
+	enc_batch_t *b = data;
+	(void)tid;
+	if (i == 0) { sq_hash_update(b->hp, b->in, b->got); return; }
+	if (i == 1) {
+		if (b->prev_len) {
+			sq_hash_update(b->he, b->prev, b->prev_len);
+			if (fwrite(b->prev, 1, b->prev_len, b->fo) != b->prev_len) b->werr = 1;
+		}
+		return;
+	}
+	size_t k = (size_t)(i - 2), off = k * SEG, m = b->got - off < SEG ? b->got - off : SEG;
+	uint8_t *c = b->out + k * CSEG;     /* nonce already there */
+	unsigned long long clen;
+	crypto_aead_chacha20poly1305_ietf_encrypt(c + 12, &clen, b->in + off, m, NULL, 0, NULL, c, b->key);
+}
+
 int sq_cad_c4gh_encrypt_file(const char *in, const char *out, const uint8_t (*rcpt)[32], int n_rcpt,
                              char sha_plain[65], char sha_enc[65], uint64_t *enc_size)
 {
-	enum { BATCH = 16 };
-	uint8_t key[32], wpk[32], wsk[32], *ibuf = NULL, *obuf = NULL;
+	uint8_t key[32], wpk[32], wsk[32], *ibuf = NULL, *obuf[2] = { NULL, NULL };
 	sq_hash_t *hp = NULL, *he = NULL;
 	sq_durable_t *d = NULL;
 	FILE *fo;
 	uint64_t total = 0;
-	int fd = -1, ret = SQ_EOUTPUT;
+	int fd = -1, ret = SQ_EOUTPUT, nth = sq_ncpu() < 4 ? sq_ncpu() : 4, cur = 0;
+	size_t prev_len = 0;
 	if (sodium_init() < 0) return SQ_EUNSUPP;
 	if (n_rcpt < 1 || n_rcpt > NPACK_MAX) { sq_log_error("Crypt4GH: need 1..%d recipients", NPACK_MAX); return SQ_EINVAL; }
 	if ((fd = open(in, O_RDONLY | O_CLOEXEC)) < 0) {
 		sq_log_error("cannot open '%s': %s", in, strerror(errno));
 		return SQ_EIO;
 	}
-	ibuf = sq_malloc((size_t)SEG * BATCH), obuf = sq_malloc((size_t)CSEG * BATCH);
+	ibuf = sq_malloc((size_t)SEG * BATCH), obuf[0] = sq_malloc((size_t)CSEG * BATCH), obuf[1] = sq_malloc((size_t)CSEG * BATCH);
 	hp = sq_hash_init("sha256"), he = sq_hash_init("sha256");
-	if (!ibuf || !obuf || !hp || !he) { ret = SQ_ENOMEM; goto fail; }
+	if (!ibuf || !obuf[0] || !obuf[1] || !hp || !he) { ret = SQ_ENOMEM; goto fail; }
 	if (!(d = sq_durable_open(out))) goto fail;
 	fo = sq_durable_fp(d);
-	setvbuf(fo, NULL, _IOFBF, 1 << 20);
+	setvbuf(fo, NULL, _IONBF, 0);
 	crypto_aead_chacha20poly1305_ietf_keygen(key);
 	crypto_kx_keypair(wpk, wsk);
 	{   /* header */
@@ -77,8 +115,8 @@ int sq_cad_c4gh_encrypt_file(const char *in, const char *out, const uint8_t (*rc
 		if (fwrite(h, 1, hl, fo) != hl) goto fail;
 		total += hl;
 	}
-	for (;;) {   /* body: BATCH segments per read */
-		size_t got = 0, olen = 0;
+	for (;;) {   /* body */
+		size_t got = 0, nseg, olen = 0;
 		while (got < (size_t)SEG * BATCH) {
 			ssize_t r = read(fd, ibuf + got, (size_t)SEG * BATCH - got);
 			if (r < 0 && errno == EINTR) continue;
@@ -86,20 +124,23 @@ int sq_cad_c4gh_encrypt_file(const char *in, const char *out, const uint8_t (*rc
 			if (r == 0) break;
 			got += (size_t)r;
 		}
-		if (got == 0) break;
-		sq_hash_update(hp, ibuf, got);
-		for (size_t off = 0; off < got; off += SEG) {
-			size_t m = got - off < SEG ? got - off : SEG;
-			unsigned long long clen;
-			uint8_t *c = obuf + olen;
-			randombytes_buf(c, 12);
-			crypto_aead_chacha20poly1305_ietf_encrypt(c + 12, &clen, ibuf + off, m, NULL, 0, NULL, c, key);
-			olen += 12 + (size_t)clen;
+		nseg = (got + SEG - 1) / SEG;
+		for (size_t k = 0; k < nseg; ++k) {
+			size_t m = got - k * SEG < SEG ? got - k * SEG : SEG;
+			randombytes_buf(obuf[cur] + k * CSEG, 12);
+			olen += m + 28;
 		}
-		sq_hash_update(he, obuf, olen);
-		if (fwrite(obuf, 1, olen, fo) != olen) goto fail;
+		enc_batch_t b = { ibuf, got, obuf[cur], olen, obuf[cur ^ 1], prev_len, key, hp, he, fo, 0 };
+		if (sq_for(nth, enc_item, &b, 2 + (int64_t)nseg) < 0) { ret = SQ_ENOMEM; goto fail; }
+		if (b.werr) goto fail;
+		/* segments are CSEG apart in obuf; only the last may be short, so the batch is contiguous */
 		total += olen;
+		prev_len = olen, cur ^= 1;
 		if (got < (size_t)SEG * BATCH) break;
+	}
+	if (prev_len) {
+		sq_hash_update(he, obuf[cur ^ 1], prev_len);
+		if (fwrite(obuf[cur ^ 1], 1, prev_len, fo) != prev_len) goto fail;
 	}
 	ret = sq_durable_commit(d), d = NULL;
 	if (ret < 0) goto fail;
@@ -111,12 +152,12 @@ int sq_cad_c4gh_encrypt_file(const char *in, const char *out, const uint8_t (*rc
 	if (enc_size) *enc_size = total;
 	ret = 0;
 fail:
-	if (ret < 0 && ret == SQ_EOUTPUT) sq_log_error("cannot write '%s'", out);
+	if (ret == SQ_EOUTPUT) sq_log_error("cannot write '%s'", out);
 	if (d) sq_durable_abort(d);
 	if (hp) { char hx[65]; sq_hash_final(hp, hx); }
 	if (he) { char hx[65]; sq_hash_final(he, hx); }
 	sodium_memzero(key, sizeof key), sodium_memzero(wsk, sizeof wsk);
-	free(ibuf), free(obuf);
+	free(ibuf), free(obuf[0]), free(obuf[1]);
 	close(fd);
 	return ret;
 }

@@ -25,6 +25,20 @@ typedef struct {
 	int threads;
 } sq_inbox_opt_t;
 
+/* Hashes and Crypt4GH verification computed while an upload streams in (so a commit need not
+ * read the file again).  Valid only while off equals the bytes staged. */
+struct sq_hash_s;
+struct sq_c4gh_reader_s;
+typedef struct {
+	char uid[33];
+	int64_t off;
+	struct sq_hash_s *h;
+	struct sq_c4gh_reader_s *r;
+	int bad;
+} sq_inbox_stream_t;
+
+#define SQ_INBOX_STREAMS 64
+
 typedef struct sq_inbox_s {
 	sq_inbox_opt_t o;
 	sqlite3 *db;
@@ -32,6 +46,7 @@ typedef struct sq_inbox_s {
 	uint8_t c4gh_sk[32], receipt_sk[64];
 	char staging[4096], store[4096];
 	char busy[64][33];         /* uploads with a PATCH in progress */
+	sq_inbox_stream_t streams[SQ_INBOX_STREAMS];
 } sq_inbox_t;
 
 /** Open the state folder (create, recover an interrupted commit, rebuild the index). */
@@ -42,6 +57,11 @@ int sq_inbox_serve(sq_inbox_t *ib);
 /** JSON listing of committed deliveries (new reference). */
 struct json_t;
 struct json_t *sq_inbox_list(sq_inbox_t *ib, const char *platform);
+
+/* server.c: streaming results for a complete upload of length len (caller holds ib->lock).
+ * 1 and the encrypted/plaintext SHA-256 (c4gh_ok = 0 if the Crypt4GH check failed), or 0 if
+ * not available (the caller reads the file). */
+int sq_inbox_stream_take(sq_inbox_t *ib, const char *uid, int64_t len, char sha_enc[65], char sha_plain[65], int *c4gh_ok);
 
 /* store.c */
 int sq_inbox_sql(sq_inbox_t *ib, const char *sql);

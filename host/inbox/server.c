@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 #include "seqa/cad.h"
 #include "seqa/durable.h"
+#include "seqa/hash.h"
 #include "seqa/json.h"
 #include "seqa/log.h"
 #include "seqa/util.h"
@@ -38,6 +39,7 @@ typedef struct {
 	char *body;
 	size_t n;
 	char cn[128];
+	sq_inbox_stream_t *stream;   /* hashes computed as bytes arrive (NULL: none) */
 } req_t;
 
 static volatile sig_atomic_t g_stop;
@@ -308,6 +310,47 @@ static void busy_give(sq_inbox_t *ib, const char *uid)
 	pthread_mutex_unlock(&ib->lock);
 }
 
+/* ---- streaming verification ------------------------------------------------------------------------- */
+
+static void stream_clear(sq_inbox_stream_t *s)
+{
+	if (s->h) { char hx[65]; sq_hash_final(s->h, hx); }
+	sq_c4gh_reader_free(s->r);
+	memset(s, 0, sizeof *s);
+}
+
+/* Attach the stream state for a PATCH starting at off (ib->lock held). */
+static sq_inbox_stream_t *stream_attach(sq_inbox_t *ib, const char *uid, int64_t off)
+{
+	sq_inbox_stream_t *s = NULL, *fr = NULL;
+	for (int i = 0; i < SQ_INBOX_STREAMS; ++i) {
+		if (strcmp(ib->streams[i].uid, uid) == 0) s = &ib->streams[i];
+		else if (!ib->streams[i].uid[0] && !fr) fr = &ib->streams[i];
+	}
+	if (s && s->off == off) return s;
+	if (s) stream_clear(s), fr = s;
+	if (off != 0 || !fr) return NULL;   /* resumed after a restart: the commit reads the file */
+	snprintf(fr->uid, sizeof fr->uid, "%s", uid);
+	fr->h = sq_hash_init("sha256");
+	fr->r = sq_c4gh_reader_new(ib->c4gh_sk);
+	if (!fr->h || !fr->r) { stream_clear(fr); return NULL; }
+	return fr;
+}
+
+int sq_inbox_stream_take(sq_inbox_t *ib, const char *uid, int64_t len, char sha_enc[65], char sha_plain[65], int *c4gh_ok)
+{
+	for (int i = 0; i < SQ_INBOX_STREAMS; ++i) {
+		sq_inbox_stream_t *s = &ib->streams[i];
+		if (strcmp(s->uid, uid) != 0) continue;
+		if (s->off != len) { stream_clear(s); return 0; }
+		sq_hash_final(s->h, sha_enc), s->h = NULL;
+		*c4gh_ok = !s->bad && sq_c4gh_reader_finish(s->r, sha_plain, NULL) == 0;
+		stream_clear(s);
+		return 1;
+	}
+	return 0;
+}
+
 static int uid_ok(const char *s) { return strlen(s) == 32 && strspn(s, "0123456789abcdef") == 32; }
 
 /* ---- the access handler -------------------------------------------------------------------------------- */
@@ -358,6 +401,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 				return MHD_YES;
 			}
 			rq->end = len;
+			pthread_mutex_lock(&ib->lock);
+			rq->stream = stream_attach(ib, rq->uid, rq->off);
+			pthread_mutex_unlock(&ib->lock);
 			snprintf(p, sizeof p, "%s/%s.part", ib->staging, rq->uid);
 			if ((rq->fd = open(p, O_WRONLY | O_CLOEXEC)) < 0) {
 				busy_give(ib, rq->uid);
@@ -381,6 +427,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			}
 			if (pwrite(rq->fd, data, n, rq->off) != (ssize_t)n) { rq->status = 507; snprintf(rq->err, sizeof rq->err, "write failed: %s", strerror(errno)); return MHD_YES; }
 			rq->off += (int64_t)n;
+			if (rq->stream) {
+				sq_hash_update(rq->stream->h, data, n);
+				if (!rq->stream->bad && sq_c4gh_reader_feed(rq->stream->r, data, n) < 0) rq->stream->bad = 1;
+				rq->stream->off = rq->off;
+			}
 			g_written += n;
 			sq_cad_fault("patch-bytes", g_written);
 		} else {

@@ -184,7 +184,7 @@ json_t *sq_inbox_list(sq_inbox_t *ib, const char *platform)
 
 /* ---- commit ------------------------------------------------------------------------------------ */
 
-typedef struct { char uid[33], name[160], sha[65]; int64_t length; } up_t;
+typedef struct { char uid[33], name[160], sha[65], plain[65]; int64_t length; int have_stream, c4gh_ok; } up_t;
 
 static char *err_body(int *status, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static char *err_body(int *status, int code, const char *fmt, ...)
@@ -271,7 +271,7 @@ char *sq_inbox_commit(sq_inbox_t *ib, const char *platform, const char *id, cons
 	}
 	sqlite3_finalize(st);
 	if (mi < 0) { out = err_body(status, 409, "no manifest.json.c4gh uploaded for this delivery"); goto done; }
-	/* 1. complete uploads whose SHA-256 is the declared one */
+	/* 1. complete uploads whose SHA-256 is the declared one (hashed while streaming in, or now) */
 	for (int k = 0; k < n; ++k) {
 		struct stat sb;
 		snprintf(p, sizeof p, "%s/%s.part", ib->staging, ups[k].uid);
@@ -280,7 +280,8 @@ char *sq_inbox_commit(sq_inbox_t *ib, const char *platform, const char *id, cons
 			               (long long)(stat(p, &sb) == 0 ? sb.st_size : 0), (long long)ups[k].length);
 			goto done;
 		}
-		if (sq_sha256_file(p, hex) < 0 || strcmp(hex, ups[k].sha) != 0) {
+		ups[k].have_stream = sq_inbox_stream_take(ib, ups[k].uid, ups[k].length, hex, ups[k].plain, &ups[k].c4gh_ok);
+		if ((!ups[k].have_stream && sq_sha256_file(p, hex) < 0) || strcmp(hex, ups[k].sha) != 0) {
 			drop_upload(ib, &ups[k]);
 			out = err_body(status, 422, "upload %s: SHA-256 mismatch (corrupted or tampered in transit); discarded", ups[k].name);
 			goto done;
@@ -318,7 +319,10 @@ char *sq_inbox_commit(sq_inbox_t *ib, const char *platform, const char *id, cons
 			out = err_body(status, 422, "upload %s differs from the manifest (size/SHA-256)", en);
 			goto done;
 		}
-		if (ib->o.verify_plaintext) {
+		if (ups[k].have_stream) {
+			if (!ups[k].c4gh_ok) { drop_upload(ib, &ups[k]); out = err_body(status, 422, "upload %s is not a valid Crypt4GH file for the CAD key", en); goto done; }
+			if (strcmp(ups[k].plain, sq_json_str(e, "sha256", "")) != 0) { out = err_body(status, 422, "upload %s decrypts to other content than the manifest says", en); goto done; }
+		} else if (ib->o.verify_plaintext) {
 			snprintf(p, sizeof p, "%s/%s.part", ib->staging, ups[k].uid);
 			if (sq_cad_c4gh_decrypt_file(p, NULL, ib->c4gh_sk, hex) < 0) { drop_upload(ib, &ups[k]); out = err_body(status, 422, "upload %s is not a valid Crypt4GH file for the CAD key", en); goto done; }
 			if (strcmp(hex, sq_json_str(e, "sha256", "")) != 0) { out = err_body(status, 422, "upload %s decrypts to other content than the manifest says", en); goto done; }

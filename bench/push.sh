@@ -1,0 +1,43 @@
+#!/bin/sh
+# seqa — delivery throughput: one 1 GiB result file, Crypt4GH-encrypted into the outbox
+# (`seqa outbox enqueue`), then pushed over HTTPS with mutual TLS to a real seqa-inbox on
+# 127.0.0.1 (`seqa push`), which checks SHA-256, decrypts and verifies every segment and the
+# signed manifest, commits and signs a receipt.  Reports MB/s (1 MB = 1e6 bytes) for the
+# encryption step, the push step and the whole, as JSON in bench/results/push.json.
+#
+#   sh bench/push.sh [SIZE_MIB]        (default 1024)
+#   BENCH_DIR=/path sh bench/push.sh   where the outbox and inbox live (default: /dev/shm if it
+#                                      has room, else $TMPDIR): on tmpfs the figure is the
+#                                      software's; on a disk, fsync bandwidth bounds it.
+set -u
+MIB=${1:-1024}
+SEQA=${SEQA:-./seqa}
+INBOX=${SEQA_INBOX:-./seqa-inbox}
+SHARED=${SEQA_SHARED:-../shared}
+. tests/cli/cad_common.inc
+if [ -z "${BENCH_DIR:-}" ]; then
+	if [ -d /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR==2 {print $4}')" -gt $((MIB * 1024 * 4)) ]; then BENCH_DIR=/dev/shm; else BENCH_DIR=${TMPDIR:-/tmp}; fi
+fi
+T=$(mktemp -d "$BENCH_DIR/seqa-bench-push.XXXXXX")
+trap 'inbox_stop; rm -rf "$T"' EXIT
+mkdir -p bench/results
+cad_pki $T/pki || { echo "bench/push: PKI set-up failed" >&2; exit 1; }
+mkdir -p $T/run
+head -c $((MIB * 1048576)) /dev/urandom > $T/run/big.vcf.gz
+printf '{"sample_id":"BENCH1","gate":{"decision":"pass"}}\n' > $T/run/qc.json
+inbox_start $T/inbox $T/pki --max-file-size $((MIB * 2))M || { echo "bench/push: inbox did not start" >&2; exit 1; }
+now() { date +%s.%N; }
+t0=$(now)
+$SEQA outbox enqueue -o $T/ob.db --platform plat1 --sign-key $T/pki/plat1.sign --cad-key $T/pki/cad.c4gh.pub $T/run >/dev/null 2>$T/enq.err \
+	|| { cat $T/enq.err >&2; exit 1; }
+t1=$(now)
+$SEQA push -o $T/ob.db $(push_opts $T/pki) 2>$T/push.err || { tail -5 $T/push.err >&2; exit 1; }
+t2=$(now)
+$SEQA outbox list -o $T/ob.db --json | grep -q '"state": "delivered"' || { echo "bench/push: not delivered" >&2; exit 1; }
+cpu=$(grep -c ^processor /proc/cpuinfo)
+awk -v b=$((MIB * 1048576)) -v t0=$t0 -v t1=$t1 -v t2=$t2 -v dir="$BENCH_DIR" -v cpu=$cpu -v mib=$MIB 'BEGIN {
+	e = t1 - t0; p = t2 - t1; a = t2 - t0
+	printf "{\n  \"bench\": \"push\",\n  \"bytes\": %d,\n  \"state_dir\": \"%s\",\n  \"cpus\": %d,\n", b, dir, cpu
+	printf "  \"encrypt_s\": %.3f,\n  \"push_s\": %.3f,\n  \"total_s\": %.3f,\n", e, p, a
+	printf "  \"encrypt_MBps\": %.1f,\n  \"push_MBps\": %.1f,\n  \"total_MBps\": %.1f\n}\n", b / e / 1e6, b / p / 1e6, b / a / 1e6
+}' | tee bench/results/push.json
