@@ -121,10 +121,12 @@ void sq_srv_conf_init(sq_srv_conf_t *c)
 	c->max_body = 4u << 20;
 	c->http_threads = 4;
 	set_list(&c->run_args, &c->n_run_args,
-	         "run -r {reference} -1 {r1} -2 {r2} --sample {sample} -o {outdir} -t {threads} --backend {backend}");
+	         "run -r {reference} -1 {r1} -2 {r2} --sample {sample} --pseudonym {pseudonym} --indication {indication}"
+	         " --sex {sex} -o {outdir} -t {threads} --backend {backend}");
 	set_list(&c->stages, &c->n_stages, "ingest align call qc deliver");
 	set_list(&c->outbox_args, &c->n_outbox_args, "outbox list --json");
 	set_list(&c->push_args, &c->n_push_args, "");
+	set_list(&c->enqueue_args, &c->n_enqueue_args, "");
 	set_list(&c->gpus, &c->n_gpus, "");
 	set_list(&c->watch_dirs, &c->n_watch_dirs, "");
 	set_list(&c->allow_inputs, &c->n_allow_inputs, "");
@@ -140,7 +142,7 @@ void sq_srv_conf_free(sq_srv_conf_t *c)
 	free(c->listen); free(c->tls_cert); free(c->tls_key); free(c->port_file);
 	free(c->data_dir); free(c->db_path); free(c->log_file); free(c->seqa_bin); free(c->reference);
 	sq_srv_strv_free(c->allow_inputs); sq_srv_strv_free(c->run_args); sq_srv_strv_free(c->stages);
-	sq_srv_strv_free(c->gpus); sq_srv_strv_free(c->push_args); sq_srv_strv_free(c->outbox_args);
+	sq_srv_strv_free(c->gpus); sq_srv_strv_free(c->push_args); sq_srv_strv_free(c->enqueue_args); sq_srv_strv_free(c->outbox_args);
 	sq_srv_strv_free(c->watch_dirs);
 	free(c->tokens);
 	memset(c, 0, sizeof *c);
@@ -186,6 +188,7 @@ static int conf_set(sq_srv_conf_t *c, const char *sec, const char *k, const char
 	else if (IS("pipeline", "cpu_slots")) { if (parse_num(v, 0, 256, &x)) return 2; c->cpu_slots = (int)x; }
 	else if (IS("pipeline", "gpus")) set_list(&c->gpus, &c->n_gpus, v);
 	else if (IS("pipeline", "cancel_grace")) { if (parse_num(v, 0, 3600, &x)) return 2; c->cancel_grace_s = x; }
+	else if (IS("delivery", "enqueue_args")) set_list(&c->enqueue_args, &c->n_enqueue_args, v);
 	else if (IS("delivery", "push_args")) set_list(&c->push_args, &c->n_push_args, v);
 	else if (IS("delivery", "push_interval")) { if (parse_num(v, 0.1, 86400, &x)) return 2; c->push_interval_s = x; }
 	else if (IS("delivery", "outbox_args")) set_list(&c->outbox_args, &c->n_outbox_args, v);

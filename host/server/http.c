@@ -98,6 +98,22 @@ int sq_srv_api_submit(sq_srv_ctx_t *ctx, const json_t *doc, const char *base_dir
 		                  "problems", problems ? problems : json_array());
 		return 422;
 	}
+	int need_ind = 0;
+	for (int i = 0; i < c->n_run_args; ++i) if (strstr(c->run_args[i], "{indication}")) need_ind = 1;
+	if (need_ind) {
+		size_t i;
+		json_t *smp, *pr = json_array();
+		json_array_foreach(json_object_get(nb, "samples"), i, smp)
+			if (!sq_srv_jstr(smp, "indication") || !*sq_srv_jstr(smp, "indication"))
+				json_array_append_new(pr, json_pack("{s:s, s:s, s:s}", "sample", sq_srv_jstr(smp, "id"), "field", "indication",
+				                                    "message", "a clinical indication code is required (it selects the QC gate)"));
+		if (json_array_size(pr) > 0) {
+			json_decref(nb);
+			*resp = json_pack("{s:s, s:i, s:o}", "error", "the batch has problems", "status", 422, "problems", pr);
+			return 422;
+		}
+		json_decref(pr);
+	}
 	char *id = sq_srv_db_submit(ctx->db, nb, client, c->data_dir, run_folder, &created);
 	if (!id) {
 		json_decref(nb);

@@ -158,11 +158,64 @@ static char *subst(const char *t, const json_t *vars)
 
 /* ---- job start / finish ----------------------------------------------------------------- */
 
+/* Template variables of a job on a slot (new reference). */
+static json_t *job_vars(const sq_srv_conf_t *c, const json_t *spec, const char *sample, const char *outdir,
+                        const char *batch, const sq_srv_slot_t *sl)
+{
+	char thr[16], batchp[PATH_MAX];
+	json_t *vars = json_deep_copy(spec);
+	snprintf(thr, sizeof thr, "%d", c->threads);
+	snprintf(batchp, sizeof batchp, "%s.batch.json", outdir);
+	json_object_set_new(vars, "sample", json_string(sample));
+	json_object_set_new(vars, "outdir", json_string(outdir));
+	json_object_set_new(vars, "threads", json_string(thr));
+	json_object_set_new(vars, "backend", json_string(sl->backend));
+	json_object_set_new(vars, "device", json_string(sl->name));
+	json_object_set_new(vars, "batch_file", json_string(batchp));
+	json_object_set_new(vars, "batch", json_string(batch));
+	return vars;
+}
+
+/* After a successful run: queue the delivery (enqueue_args) in the same slot.  0 or < -1. */
+static int start_enqueue(sq_srv_sched_t *s, sq_srv_slot_t *sl)
+{
+	const sq_srv_conf_t *c = s->c;
+	json_t *job = sq_srv_db_job(s->db, sl->job), *vars;
+	char logp[PATH_MAX], **argv;
+	int fd;
+	pid_t pid;
+	if (!job) return SQ_EIO;
+	vars = job_vars(c, json_object_get(job, "spec"), sq_srv_jstr(job, "sample"), sq_srv_jstr(job, "outdir"),
+	                sq_srv_jstr(job, "batch"), sl);
+	argv = calloc((size_t)c->n_enqueue_args + 2, sizeof *argv);
+	if (!argv) { json_decref(vars); json_decref(job); return SQ_ENOMEM; }
+	argv[0] = strdup(self_exe(c));
+	for (int i = 0; i < c->n_enqueue_args; ++i) argv[i + 1] = subst(c->enqueue_args[i], vars);
+	snprintf(logp, sizeof logp, "%s/logs/job-%lld.log", c->data_dir, sl->job);
+	fd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd >= 0) {
+		char hdr[256];
+		int k = snprintf(hdr, sizeof hdr, "# seqa serve: job %lld: queueing the delivery\n", sl->job);
+		if (write(fd, hdr, (size_t)k) < 0) { /* best effort */ }
+	}
+	pid = spawn(argv[0], argv, environ, fd, fd);
+	if (fd >= 0) close(fd);
+	sq_srv_strv_free(argv);
+	json_decref(vars);
+	json_decref(job);
+	if (pid < 0) return SQ_EIO;
+	sl->pid = pid;
+	sl->phase = 1;
+	sq_srv_db_progress(s->db, sl->job, "enqueue", 100);
+	sq_srv_db_set_pid(s->db, sl->job, pid);
+	return 0;
+}
+
 static int start_job(sq_srv_sched_t *s, sq_srv_slot_t *sl)
 {
 	const sq_srv_conf_t *c = s->c;
 	sq_srv_jobrow_t j;
-	char logp[PATH_MAX], batchp[PATH_MAX], thr[16], **argv = NULL, **envp = NULL;
+	char logp[PATH_MAX], batchp[PATH_MAX], **argv = NULL, **envp = NULL;
 	int r = sq_srv_db_claim(s->db, sl->name, &j), logfd = -1, n_env = 0;
 	json_t *vars = NULL;
 	if (r != 0) return r;
@@ -179,15 +232,7 @@ static int start_job(sq_srv_sched_t *s, sq_srv_slot_t *sl)
 		if (!b || sq_json_save(b, batchp) < 0) { json_decref(b); goto fail; }
 		json_decref(b);
 	}
-	snprintf(thr, sizeof thr, "%d", c->threads);
-	vars = json_deep_copy(j.spec);
-	json_object_set_new(vars, "sample", json_string(j.sample));
-	json_object_set_new(vars, "outdir", json_string(j.outdir));
-	json_object_set_new(vars, "threads", json_string(thr));
-	json_object_set_new(vars, "backend", json_string(sl->backend));
-	json_object_set_new(vars, "device", json_string(sl->name));
-	json_object_set_new(vars, "batch_file", json_string(batchp));
-	json_object_set_new(vars, "batch", json_string(j.batch_id));
+	vars = job_vars(c, j.spec, j.sample, j.outdir, j.batch_id, sl);
 	argv = calloc((size_t)c->n_run_args + 2, sizeof *argv);
 	if (!argv) goto fail;
 	argv[0] = strdup(self_exe(c));
@@ -223,6 +268,7 @@ static int start_job(sq_srv_sched_t *s, sq_srv_slot_t *sl)
 	sl->started = now_s();
 	sl->term_sent = 0;
 	sl->cancelled = 0;
+	sl->phase = 0;
 	sl->n_jobs++;
 	sq_srv_db_set_pid(s->db, j.id, pid);
 	sq_log_info("job %lld (%s/%s) started on %s, pid %d, attempt %d", j.id, j.batch_id, j.sample, sl->name, pid, j.attempts);
@@ -292,15 +338,15 @@ static void finish_job(sq_srv_sched_t *s, sq_srv_slot_t *sl, int status)
 	else {
 		state = "failed";
 		log_tail(logp, tail, sizeof tail);
-		if (WIFSIGNALED(status)) snprintf(err, sizeof err, "killed by signal %d: %s", WTERMSIG(status), tail);
-		else snprintf(err, sizeof err, "exit %d: %s", code, tail);
+		if (WIFSIGNALED(status)) snprintf(err, sizeof err, "%skilled by signal %d: %s", sl->phase ? "delivery enqueue " : "", WTERMSIG(status), tail);
+		else snprintf(err, sizeof err, "%sexit %d: %s", sl->phase ? "delivery enqueue " : "", code, tail);
 	}
 	poll_progress(s, id, code == 0 && !sl->cancelled);
 	sq_srv_db_finish(s->db, id, state, code, err[0] ? err : NULL, qc);
 	sq_log_info("job %lld %s on %s (exit %d, %.1f s)%s%s", id, state, sl->name, code, now_s() - sl->started,
 	            err[0] ? ": " : "", err);
 	sl->busy_s += now_s() - sl->started;
-	sl->job = 0, sl->pid = 0, sl->term_sent = 0, sl->cancelled = 0;
+	sl->job = 0, sl->pid = 0, sl->term_sent = 0, sl->cancelled = 0, sl->phase = 0;
 	s->next_push = 0; /* drain the outbox soon */
 	free(qc);
 }
@@ -392,7 +438,11 @@ static void *sched_main(void *arg)
 			int status;
 			if (!sl->job) continue;
 			pid_t r = waitpid(sl->pid, &status, WNOHANG);
-			if (r == sl->pid) finish_job(s, sl, status);
+			if (r == sl->pid && sl->phase == 0 && !sl->cancelled && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+			    s->c->n_enqueue_args > 0) {
+				poll_progress(s, sl->job, 1);
+				if (start_enqueue(s, sl) < 0) finish_job(s, sl, 1 << 8);
+			} else if (r == sl->pid) finish_job(s, sl, status);
 			else if (r < 0 && errno == ECHILD) finish_job(s, sl, 1 << 8);
 		}
 		/* cancellations */
@@ -415,7 +465,7 @@ static void *sched_main(void *arg)
 		/* progress */
 		if (t - last_progress >= 0.5) {
 			for (int i = 0; i < s->n_slots; ++i)
-				if (s->slots[i].job && !s->slots[i].cancelled) poll_progress(s, s->slots[i].job, 0);
+				if (s->slots[i].job && !s->slots[i].cancelled && s->slots[i].phase == 0) poll_progress(s, s->slots[i].job, 0);
 			last_progress = t;
 		}
 		/* start: accelerators first, then CPU slots */

@@ -62,6 +62,7 @@ typedef struct sq_srv_slot_s {
 	double started, busy_s; /* current job start; total busy seconds */
 	double term_sent;       /* when SIGTERM was sent for cancellation, 0 if not */
 	int cancelled;
+	int phase;              /* 0: the run; 1: queueing its delivery (enqueue_args) */
 	long long n_jobs;
 	size_t log_off;         /* log bytes already scanned */
 } sq_srv_slot_t;

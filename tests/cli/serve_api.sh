@@ -28,6 +28,7 @@ data_dir = $DA/data
 allow_inputs = $DA/in
 [pipeline]
 seqa = $RUNNER
+run_args = run -r {reference} -1 {r1} -2 {r2} --sample {sample} -o {outdir} -t {threads} --backend {backend}
 reference = $DA/in/ref.fa
 threads = 1
 cpu_slots = 2

@@ -19,6 +19,7 @@ listen = 127.0.0.1:0
 data_dir = $DA/data
 [pipeline]
 seqa = $(pwd)/tests/data/server/fake_run.sh
+run_args = run -r {reference} -1 {r1} -2 {r2} --sample {sample} -o {outdir} -t {threads} --backend {backend}
 reference = $DA/ref.fa
 threads = 1
 [watch]

@@ -68,6 +68,9 @@ typedef struct {
 	int    n_gpus;
 	double cancel_grace_s;  /* SIGTERM -> SIGKILL delay */
 	/* [delivery] */
+	char **enqueue_args;    /* after a job's run succeeds: e.g. "outbox enqueue ... {outdir}";
+	                           empty: the service queues nothing (the pipeline may) */
+	int    n_enqueue_args;
 	char **push_args;       /* e.g. "push --outbox ..."; empty: no pusher */
 	int    n_push_args;
 	double push_interval_s;
