@@ -1,5 +1,6 @@
 /* seqa — validating FASTA reader (plain, gzip, bgzip) over htslib BGZF; see seqa/ref.h. */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <stdlib.h>
 #include <htslib/bgzf.h>
@@ -21,15 +22,19 @@ struct sq_fa_s {
 	khash_t(sq_nameset) *names;
 };
 
-/* IUPAC nucleotide codes (both cases), gap '-' and '*' */
-static int sq_fa_valid(unsigned char c)
+/* IUPAC nucleotide codes (both cases), gap '-' and '*': a table, as this runs once per base */
+static unsigned char sq_fa_ok[256];
+static void sq_fa_init_table(void)
 {
 	static const char ok[] = "ACGTUNRYKMSWBDHVacgtunrykmswbdhv-*";
-	return c && strchr(ok, c) != NULL;
+	for (const char *p = ok; *p; ++p) sq_fa_ok[(unsigned char)*p] = 1;
 }
+static inline int sq_fa_valid(unsigned char c) { return sq_fa_ok[c]; }
 
 sq_fa_t *sq_fa_open(const char *path)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, sq_fa_init_table);
 	sq_fa_t *fa = sq_calloc(1, sizeof *fa);
 	if (!fa) return 0;
 	fa->path = sq_strdup(path);
