@@ -123,7 +123,7 @@ void sq_srv_conf_init(sq_srv_conf_t *c)
 	set_list(&c->run_args, &c->n_run_args,
 	         "run -r {reference} -1 {r1} -2 {r2} --sample {sample} --pseudonym {pseudonym} --indication {indication}"
 	         " --sex {sex} -o {outdir} -t {threads} --backend {backend}");
-	set_list(&c->stages, &c->n_stages, "ingest align call qc deliver");
+	set_list(&c->stages, &c->n_stages, "ingest align call qc");
 	set_list(&c->outbox_args, &c->n_outbox_args, "outbox list --json");
 	set_list(&c->push_args, &c->n_push_args, "");
 	set_list(&c->enqueue_args, &c->n_enqueue_args, "");

@@ -303,7 +303,7 @@ static void test_stages(void)
 	snprintf(p, sizeof p, "%s/.seqa/stage-align.json", d);
 	write_file(p, "{\"stage\":\"align\",\"wall_s\":12.25}");
 	t = sq_srv_job_stages(&c, d, &stage, &prog);
-	SQ_CHECKF(prog == 40 && strcmp(stage, "call") == 0, "progress %g stage %s", prog, stage);
+	SQ_CHECKF(prog == 50 && strcmp(stage, "call") == 0, "progress %g stage %s", prog, stage);
 	SQ_CHECK(json_real_value(json_object_get(t, "align")) == 12.25);
 	json_decref(t);
 	snprintf(p, sizeof p, "%s/qc.json", d);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # A stand-in for `seqa run` used by the service tests that exercise the scheduler alone
-# (cancel, crash recovery of the daemon, idempotency): same stage records as the real pipeline
+# (cancel, crash recovery of the daemon, idempotency): the same stage records as the real pipeline
 # (OUTDIR/.seqa/stage-NAME.json), deterministic outputs computed from the inputs, resumable
 # (a stage whose record exists is skipped), FAKE_STAGE_SLEEP seconds per stage.
 # Usage: fake_run.sh run -r REF -1 R1 -2 R2 --sample ID -o OUTDIR [-t N] [--backend B]
@@ -15,11 +15,11 @@ done
 [ -n "$out" ] && [ -r "$r1" ] && [ -r "$r2" ] || { echo "fake_run: missing arguments or inputs" >&2; exit 4; }
 mkdir -p "$out/.seqa"
 sleep_s=${FAKE_STAGE_SLEEP:-0.3}
-for st in ingest align call qc deliver; do
+for st in ingest align call qc; do
 	rec="$out/.seqa/stage-$st.json"
 	if [ -f "$rec" ]; then echo "[fake_run] $st: done before, skipped" >&2; continue; fi
 	echo "[fake_run] $st: running" >&2
-	sleep "$sleep_s"
+	if [ $st = call ]; then sleep "$(awk "BEGIN { print $sleep_s * 3 }")"; else sleep "$sleep_s"; fi
 	case $st in
 	ingest) cat "$r1" "$r2" | sha256sum | cut -c1-64 > "$out/$sample.ingest.txt";;
 	align)  { cat "$out/$sample.ingest.txt"; echo align; } | sha256sum | cut -c1-64 > "$out/$sample.bam.txt";;
@@ -28,7 +28,6 @@ for st in ingest align call qc deliver; do
 	        printf '{"schema":"seqa-qc/1","sample":"%s","stages":{"fastq":{"metrics":{"reads":{"value":%d,"unit":"reads"}},"per_cycle_quality":[30,32,34,35,35,34,33,31]}},"gate":{"status":"PASS","profile_id":"fake","checks":[{"metric":"reads","value":%d,"rule":">= 1","status":"PASS"}]}}\n' \
 	            "$sample" "$n" "$n" > "$out/qc.json.tmp" && mv "$out/qc.json.tmp" "$out/qc.json"
 	        echo "<html><body>QC $sample</body></html>" > "$out/qc.html";;
-	deliver) :;;
 	esac
 	printf '{"stage":"%s","wall_s":%s}\n' "$st" "$sleep_s" > "$rec.tmp" && mv "$rec.tmp" "$rec"
 done
