@@ -145,6 +145,45 @@ int64_t sq_phmm_batch_cells(const sq_phmm_batch_t *b)
 
 /* ---- GATK test format ----------------------------------------------------------------- */
 
+/* Identical haplotypes are stored once (a file lists the same haplotype on many lines), so the
+ * pairs of a region share a haplotype index and SIMD/GPU backends batch them together. */
+typedef struct { int64_t cap; int32_t *slot; } hap_index_t;   /* open addressing, -1 empty */
+
+static uint64_t str_hash(const char *s, int n)
+{
+	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+	for (int i = 0; i < n; ++i) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* Index of hap (len n) in B, adding it if new; < 0 on allocation failure. */
+static int32_t hap_intern(builder_t *B, hap_index_t *ix, const char *hap, int n)
+{
+	sq_phmm_set_t *s = B->s;
+	if ((int64_t)(s->b.n_haps + 1) * 2 > ix->cap) {   /* grow and rehash */
+		int64_t cap = ix->cap ? ix->cap * 2 : 1024;
+		int32_t *slot = malloc(sizeof(int32_t) * (size_t)cap);
+		if (!slot) return SQ_ENOMEM;
+		for (int64_t i = 0; i < cap; ++i) slot[i] = -1;
+		for (int32_t h = 0; h < s->b.n_haps; ++h) {
+			int32_t o = s->hap_off[h];
+			uint64_t k = str_hash(s->hap_seq + o, s->hap_off[h + 1] - o) & (uint64_t)(cap - 1);
+			while (slot[k] >= 0) k = (k + 1) & (uint64_t)(cap - 1);
+			slot[k] = h;
+		}
+		free(ix->slot);
+		ix->slot = slot, ix->cap = cap;
+	}
+	uint64_t k = str_hash(hap, n) & (uint64_t)(ix->cap - 1);
+	for (; ix->slot[k] >= 0; k = (k + 1) & (uint64_t)(ix->cap - 1)) {
+		int32_t h = ix->slot[k], o = s->hap_off[h];
+		if (s->hap_off[h + 1] - o == n && memcmp(s->hap_seq + o, hap, (size_t)n) == 0) return h;
+	}
+	if (add_hap(B, hap, n) < 0) return SQ_ENOMEM;
+	ix->slot[k] = s->b.n_haps - 1;
+	return s->b.n_haps - 1;
+}
+
 static int parse_quals(const char *s, int len, uint8_t *q)
 {
 	for (int i = 0; i < len; ++i) {
@@ -165,6 +204,7 @@ sq_phmm_set_t *sq_phmm_set_load_gatk(const char *path, int *err)
 	int64_t n_lines = 0, exp_cap = 0, pr_cap = 0, ph_cap = 0, q_cap = 0;
 	int rc = SQ_EINPUT, any_expected = 0;
 	ssize_t len;
+	hap_index_t hix = { 0, NULL };
 
 	if (!(fp = fopen(path, "r"))) {
 		sq_log_error("cannot open '%s': %s", path, strerror(errno));
@@ -215,7 +255,8 @@ sq_phmm_set_t *sq_phmm_set_load_gatk(const char *path, int *err)
 			}
 			any_expected = 1;
 		}
-		if (add_read(B, col[1], q, q + rl, q + 2 * rl, q + 3 * rl, rl) < 0 || add_hap(B, col[0], hl) < 0 ||
+		int32_t hid;
+		if (add_read(B, col[1], q, q + rl, q + 2 * rl, q + 3 * rl, rl) < 0 || (hid = hap_intern(B, &hix, col[0], hl)) < 0 ||
 		    grow((void **)&s->expected, &exp_cap, n_lines + 1, sizeof(double)) < 0 ||
 		    grow((void **)&s->pair_read, &pr_cap, n_lines + 1, sizeof(int32_t)) < 0 ||
 		    grow((void **)&s->pair_hap, &ph_cap, n_lines + 1, sizeof(int32_t)) < 0) {
@@ -223,7 +264,7 @@ sq_phmm_set_t *sq_phmm_set_load_gatk(const char *path, int *err)
 			goto fail;
 		}
 		s->expected[n_lines] = e;
-		s->pair_read[n_lines] = s->pair_hap[n_lines] = (int32_t)n_lines;
+		s->pair_read[n_lines] = (int32_t)n_lines, s->pair_hap[n_lines] = hid;
 		++n_lines;
 	}
 	if (ferror(fp)) {
@@ -232,8 +273,8 @@ sq_phmm_set_t *sq_phmm_set_load_gatk(const char *path, int *err)
 		goto fail;
 	}
 	fclose(fp), fp = NULL;
-	free(line), free(q);
-	line = NULL, q = NULL;
+	free(line), free(q), free(hix.slot);
+	line = NULL, q = NULL, hix.slot = NULL;
 	s->b.n_pairs = n_lines;
 	if (!s->pair_read) {   /* empty file: still explicit-pairs mode with zero pairs */
 		s->pair_read = calloc(1, sizeof(int32_t));
@@ -246,7 +287,7 @@ sq_phmm_set_t *sq_phmm_set_load_gatk(const char *path, int *err)
 	return out;
 fail:
 	if (fp) fclose(fp);
-	free(line), free(q);
+	free(line), free(q), free(hix.slot);
 	builder_abort(B);
 	if (err) *err = rc;
 	return NULL;

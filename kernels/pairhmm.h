@@ -71,8 +71,8 @@ typedef struct sq_phmm_set_s {
 
 /** Load the GATK pair-HMM test format: one pair per line, whitespace-separated columns
  *  hap read basequals insquals delquals gcp [expected]; qualities phred+33; lines starting with
- *  '#' and blank lines skipped.  Each line becomes one read, one haplotype and one explicit pair
- *  (out[k] is line k).  Returns NULL on error (logged); *err receives SQ_EIO or SQ_EINPUT. */
+ *  '#' and blank lines skipped.  Each line becomes one read and one explicit pair (out[k] is
+ *  line k); identical haplotypes are stored once, so pairs of one region share a haplotype.  Returns NULL on error (logged); *err receives SQ_EIO or SQ_EINPUT. */
 sq_phmm_set_t *sq_phmm_set_load_gatk(const char *path, int *err);
 
 /** Realistic region workload with a fixed seed: n_haps haplotypes of hap_len random bases, n_reads
