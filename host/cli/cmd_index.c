@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bwa/bwa.h>
 #include "seqa/cli.h"
 #include "seqa/json.h"
@@ -72,6 +73,7 @@ int sq_cmd_index(int argc, char *argv[])
 	if (optind + 1 != argc)
 		return sq_cli_usage_error("index", optind >= argc ? "missing reference FASTA" : "one reference FASTA expected");
 	const char *fa = argv[optind];
+	opt.progress = isatty(2);
 	ret = sq_ref_index(fa, &opt, &res);
 	if (ret < 0) {
 		sq_log_error("indexing '%s' failed; no index written", fa);

@@ -153,7 +153,7 @@ static void sq_unlink_set(const char *prefix)
 }
 
 /* Run bwa_idx_build(fasta, tmp_prefix) in a child: libbwa exit()s on errors. */
-static int sq_bwa_build_child(const char *fasta, const char *tmp, int algo, int block_size)
+static int sq_bwa_build_child(const char *fasta, const char *tmp, int algo, int block_size, int progress)
 {
 	fflush(stdout), fflush(stderr);
 	pid_t pid = fork();
@@ -162,7 +162,7 @@ static int sq_bwa_build_child(const char *fasta, const char *tmp, int algo, int 
 		return SQ_ENOMEM;
 	}
 	if (pid == 0) {
-		bwa_verbose = sq_log_level_cur >= SQ_LOG_DEBUG ? 3 : 1;
+		bwa_verbose = progress || sq_log_level_cur >= SQ_LOG_DEBUG ? 3 : 1;
 		int r = bwa_idx_build(fasta, tmp, algo, block_size);
 		fflush(stderr);
 		_exit(r == 0 ? 0 : 1);
@@ -287,7 +287,7 @@ int sq_ref_index(const char *fasta, const sq_ref_index_opt_t *opt, sq_ref_index_
 		snprintf(tmp, sizeof tmp, "%s.tmp.%ld", prefix, (long)getpid());
 		sq_log_info("building bwa index of '%s' (%s)...", fasta,
 		            opt->algo == BWTALGO_BWTSW ? "bwtsw" : opt->algo == BWTALGO_IS ? "is" : "auto algorithm");
-		if ((ret = sq_bwa_build_child(fasta, tmp, opt->algo, opt->block_size)) < 0) {
+		if ((ret = sq_bwa_build_child(fasta, tmp, opt->algo, opt->block_size, opt->progress)) < 0) {
 			sq_unlink_set(tmp);
 			goto fail;
 		}

@@ -78,6 +78,7 @@ typedef struct {
 	int algo;            /* 0 auto (bwa's: "is" below 50 Mbp... see sq_ref_index), 2 bwtsw, 3 is */
 	int force;           /* rebuild even when a consistent index exists */
 	int block_size;      /* bwtsw block size; bwa index default 10000000 */
+	int progress;        /* let libbwa print its progress on stderr (the CLI sets it on a TTY) */
 } sq_ref_index_opt_t;
 
 void sq_ref_index_opt_init(sq_ref_index_opt_t *o);
