@@ -272,6 +272,23 @@ static void test_cpu_realistic_vs_ref(void)
 	sq_phmm_set_free(s), sq_phmm_set_free(s2), sq_phmm_set_free(s3);
 }
 
+/* FTZ/DAZ are switched on for the float pass only: the caller's MXCSR comes back unchanged. */
+static void test_cpu_mxcsr_restored(void)
+{
+#if defined(__x86_64__)
+	sq_phmm_set_t *s = sq_phmm_set_realistic(20, 151, 2, 350, 3);
+	SQ_REQUIRE(s);
+	unsigned before = __builtin_ia32_stmxcsr();
+	SQ_REQUIRE(sq_phmm_cpu_batch(&s->b, 1) == 0);
+	/* control bits (rounding, masks, FTZ, DAZ); the sticky exception flags (low 6 bits) may rise */
+	SQ_CHECKF((__builtin_ia32_stmxcsr() & ~0x3fu) == (before & ~0x3fu), "MXCSR %#x -> %#x", before, __builtin_ia32_stmxcsr());
+	SQ_CHECK((before & 0x8040) == 0);   /* the test process itself runs without FTZ/DAZ */
+	sq_phmm_set_free(s);
+#else
+	SQ_SKIP("not x86-64");
+#endif
+}
+
 /* ---- driver behaviour --------------------------------------------------------------------- */
 
 static int failing_batch(sq_dev_t *dev, const sq_phmm_batch_t *b, int n_threads)
@@ -341,6 +358,7 @@ SQ_TESTS = {
 	{ "cpu_avx2_modes_threads", test_cpu_avx2_modes_threads },
 	{ "cpu_scalar_modes_threads", test_cpu_scalar_modes_threads },
 	{ "cpu_realistic_vs_ref", test_cpu_realistic_vs_ref },
+	{ "cpu_mxcsr_restored", test_cpu_mxcsr_restored },
 	{ "opencl_gatk_vectors", test_opencl_gatk_vectors },
 	{ "opencl_sweep", test_opencl_sweep },
 	{ "opencl_modes_threads", test_opencl_modes_threads },
