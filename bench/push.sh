@@ -27,17 +27,33 @@ head -c $((MIB * 1048576)) /dev/urandom > $T/run/big.vcf.gz
 printf '{"sample_id":"BENCH1","gate":{"decision":"pass"}}\n' > $T/run/qc.json
 inbox_start $T/inbox $T/pki --max-file-size $((MIB * 2))M || { echo "bench/push: inbox did not start" >&2; exit 1; }
 now() { date +%s.%N; }
+ticks() { awk '{print $14 + $15}' /proc/$1/stat; }   # utime + stime of a running process
+TM="/usr/bin/time -f %U+%S -o"
+[ -x /usr/bin/time ] || TM=""
 t0=$(now)
-$SEQA outbox enqueue -o $T/ob.db --platform plat1 --sign-key $T/pki/plat1.sign --cad-key $T/pki/cad.c4gh.pub $T/run >/dev/null 2>$T/enq.err \
+$TM $T/enq.cpu $SEQA outbox enqueue -o $T/ob.db --platform plat1 --sign-key $T/pki/plat1.sign --cad-key $T/pki/cad.c4gh.pub $T/run >/dev/null 2>$T/enq.err \
 	|| { cat $T/enq.err >&2; exit 1; }
 t1=$(now)
-$SEQA push -o $T/ob.db $(push_opts $T/pki) 2>$T/push.err || { tail -5 $T/push.err >&2; exit 1; }
+ib0=$(ticks $INBOX_PID)
+$TM $T/push.cpu $SEQA push -o $T/ob.db $(push_opts $T/pki) 2>$T/push.err || { tail -5 $T/push.err >&2; exit 1; }
 t2=$(now)
+ib1=$(ticks $INBOX_PID)
 $SEQA outbox list -o $T/ob.db --json | grep -q '"state": "delivered"' || { echo "bench/push: not delivered" >&2; exit 1; }
 cpu=$(grep -c ^processor /proc/cpuinfo)
-awk -v b=$((MIB * 1048576)) -v t0=$t0 -v t1=$t1 -v t2=$t2 -v dir="$BENCH_DIR" -v cpu=$cpu -v mib=$MIB 'BEGIN {
-	e = t1 - t0; p = t2 - t1; a = t2 - t0
-	printf "{\n  \"bench\": \"push\",\n  \"bytes\": %d,\n  \"state_dir\": \"%s\",\n  \"cpus\": %d,\n", b, dir, cpu
-	printf "  \"encrypt_s\": %.3f,\n  \"push_s\": %.3f,\n  \"total_s\": %.3f,\n", e, p, a
-	printf "  \"encrypt_MBps\": %.1f,\n  \"push_MBps\": %.1f,\n  \"total_MBps\": %.1f\n}\n", b / e / 1e6, b / p / 1e6, b / a / 1e6
+hz=$(getconf CLK_TCK)
+ecpu=$( [ -s $T/enq.cpu ] && echo "$(tail -1 $T/enq.cpu)" | bc -l 2>/dev/null || echo 0)
+pcpu=$( [ -s $T/push.cpu ] && echo "$(tail -1 $T/push.cpu)" | bc -l 2>/dev/null || echo 0)
+load=$(cut -d' ' -f1 /proc/loadavg)
+awk -v b=$((MIB * 1048576)) -v t0=$t0 -v t1=$t1 -v t2=$t2 -v dir="$BENCH_DIR" -v cpu=$cpu -v ec="${ecpu:-0}" -v pc="${pcpu:-0}" \
+    -v ic=$(( (ib1 - ib0) )) -v hz=$hz -v load=$load 'BEGIN {
+	e = t1 - t0; p = t2 - t1; a = t2 - t0; ic = ic / hz
+	# critical path if the machine were idle: encryption spread over up to 4 threads (but no more
+	# than the CPUs), then client and inbox in parallel (the slower of the two)
+	par = cpu < 4 ? cpu : 4
+	est = ec / par + (pc > ic ? pc : ic)
+	printf "{\n  \"bench\": \"push\",\n  \"bytes\": %d,\n  \"state_dir\": \"%s\",\n  \"cpus\": %d,\n  \"loadavg_1min\": %s,\n", b, dir, cpu, load
+	printf "  \"encrypt_wall_s\": %.3f,\n  \"push_wall_s\": %.3f,\n  \"total_wall_s\": %.3f,\n", e, p, a
+	printf "  \"total_wall_MBps\": %.1f,\n", b / a / 1e6
+	printf "  \"encrypt_cpu_s\": %.3f,\n  \"push_client_cpu_s\": %.3f,\n  \"inbox_cpu_s\": %.3f,\n", ec, pc, ic
+	printf "  \"idle_machine_estimate_s\": %.3f,\n  \"idle_machine_estimate_MBps\": %.1f\n}\n", est, b / est / 1e6
 }' | tee bench/results/push.json

@@ -29,12 +29,20 @@ typedef struct {
  * read the file again).  Valid only while off equals the bytes staged. */
 struct sq_hash_s;
 struct sq_c4gh_reader_s;
+typedef struct sq_inbox_blk_s { struct sq_inbox_blk_s *next; size_t n; unsigned char d[]; } sq_inbox_blk_t;
 typedef struct {
 	char uid[33];
 	int64_t off;
-	struct sq_hash_s *h;
-	struct sq_c4gh_reader_s *r;
-	int bad;
+	struct sq_hash_s *h;          /* SHA-256 of the encrypted bytes: in the connection thread */
+	struct sq_c4gh_reader_s *r;   /* decrypt + plaintext SHA-256: in the stream's worker thread */
+	volatile int bad;
+	/* connection thread -> worker: a queue of blocks (bounded) */
+	pthread_t th;
+	int running, eof;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	sq_inbox_blk_t *head, *tail, *cur;   /* cur: block being filled */
+	size_t queued;
 } sq_inbox_stream_t;
 
 #define SQ_INBOX_STREAMS 64

@@ -312,10 +312,76 @@ static void busy_give(sq_inbox_t *ib, const char *uid)
 
 /* ---- streaming verification ------------------------------------------------------------------------- */
 
+#define BLK (1 << 20)
+#define QMAX (16u << 20)
+
+static void *stream_worker(void *arg)
+{
+	sq_inbox_stream_t *s = arg;
+	for (;;) {
+		sq_inbox_blk_t *b;
+		pthread_mutex_lock(&s->mu);
+		while (!s->head && !s->eof) pthread_cond_wait(&s->cv, &s->mu);
+		if (!(b = s->head)) { pthread_mutex_unlock(&s->mu); break; }
+		s->head = b->next;
+		if (!s->head) s->tail = NULL;
+		s->queued -= b->n;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		if (!s->bad && sq_c4gh_reader_feed(s->r, b->d, b->n) < 0) s->bad = 1;
+		free(b);
+	}
+	return NULL;
+}
+
+static void stream_push(sq_inbox_stream_t *s, sq_inbox_blk_t *b)
+{
+	pthread_mutex_lock(&s->mu);
+	while (s->queued > QMAX) pthread_cond_wait(&s->cv, &s->mu);   /* back-pressure */
+	if (s->tail) s->tail->next = b; else s->head = b;
+	s->tail = b;
+	s->queued += b->n;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Bytes that arrived (connection thread). */
+static void stream_feed(sq_inbox_stream_t *s, const char *data, size_t n)
+{
+	sq_hash_update(s->h, data, n);
+	while (n > 0) {
+		if (!s->cur) {
+			if (!(s->cur = malloc(sizeof *s->cur + BLK))) { s->bad = 1; return; }
+			s->cur->n = 0, s->cur->next = NULL;
+		}
+		size_t k = BLK - s->cur->n < n ? BLK - s->cur->n : n;
+		memcpy(s->cur->d + s->cur->n, data, k);
+		s->cur->n += k, data += k, n -= k;
+		if (s->cur->n == BLK) stream_push(s, s->cur), s->cur = NULL;
+	}
+}
+
+/* Flush, stop and join the worker. */
+static void stream_stop(sq_inbox_stream_t *s)
+{
+	if (!s->running) return;
+	if (s->cur && s->cur->n) stream_push(s, s->cur), s->cur = NULL;
+	pthread_mutex_lock(&s->mu);
+	s->eof = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->th, NULL);
+	s->running = 0;
+}
+
 static void stream_clear(sq_inbox_stream_t *s)
 {
+	stream_stop(s);
 	if (s->h) { char hx[65]; sq_hash_final(s->h, hx); }
 	sq_c4gh_reader_free(s->r);
+	free(s->cur);
+	while (s->head) { sq_inbox_blk_t *b = s->head; s->head = b->next; free(b); }
+	if (s->uid[0]) pthread_mutex_destroy(&s->mu), pthread_cond_destroy(&s->cv);
 	memset(s, 0, sizeof *s);
 }
 
@@ -331,9 +397,12 @@ static sq_inbox_stream_t *stream_attach(sq_inbox_t *ib, const char *uid, int64_t
 	if (s) stream_clear(s), fr = s;
 	if (off != 0 || !fr) return NULL;   /* resumed after a restart: the commit reads the file */
 	snprintf(fr->uid, sizeof fr->uid, "%s", uid);
+	pthread_mutex_init(&fr->mu, NULL);
+	pthread_cond_init(&fr->cv, NULL);
 	fr->h = sq_hash_init("sha256");
 	fr->r = sq_c4gh_reader_new(ib->c4gh_sk);
-	if (!fr->h || !fr->r) { stream_clear(fr); return NULL; }
+	if (!fr->h || !fr->r || pthread_create(&fr->th, NULL, stream_worker, fr) != 0) { stream_clear(fr); return NULL; }
+	fr->running = 1;
 	return fr;
 }
 
@@ -343,6 +412,7 @@ int sq_inbox_stream_take(sq_inbox_t *ib, const char *uid, int64_t len, char sha_
 		sq_inbox_stream_t *s = &ib->streams[i];
 		if (strcmp(s->uid, uid) != 0) continue;
 		if (s->off != len) { stream_clear(s); return 0; }
+		stream_stop(s);
 		sq_hash_final(s->h, sha_enc), s->h = NULL;
 		*c4gh_ok = !s->bad && sq_c4gh_reader_finish(s->r, sha_plain, NULL) == 0;
 		stream_clear(s);
@@ -428,8 +498,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			if (pwrite(rq->fd, data, n, rq->off) != (ssize_t)n) { rq->status = 507; snprintf(rq->err, sizeof rq->err, "write failed: %s", strerror(errno)); return MHD_YES; }
 			rq->off += (int64_t)n;
 			if (rq->stream) {
-				sq_hash_update(rq->stream->h, data, n);
-				if (!rq->stream->bad && sq_c4gh_reader_feed(rq->stream->r, data, n) < 0) rq->stream->bad = 1;
+				stream_feed(rq->stream, data, n);
 				rq->stream->off = rq->off;
 			}
 			g_written += n;
