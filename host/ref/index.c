@@ -39,6 +39,17 @@ static int64_t sq_file_size(const char *path)
  * and one trailing byte holding l%4. */
 static int64_t sq_pac_size(int64_t l_pac) { return (l_pac + 3) / 4 + (l_pac % 4 == 0 ? 1 : 0) + 1; }
 
+/* Sizes of bwa's .bwt and .sa for l_pac bases (both strands: n = 2 l_pac symbols).
+ * .bwt: primary + L2[1..4] (5 x 8 bytes), then 32-bit words: 2-bit symbols (n+15)/16 plus, per
+ * 128-symbol interval (+1), four 64-bit occurrence counts.
+ * .sa: primary, L2[1..4], sa_intv, seq_len (7 x 8 bytes), then every 32nd suffix but the first. */
+static int64_t sq_bwt_size(int64_t l_pac)
+{
+	int64_t n = 2 * l_pac;
+	return 40 + 4 * (((n + 15) >> 4) + ((n + 127) / 128 + 1) * 8);
+}
+static int64_t sq_sa_size(int64_t l_pac) { return 56 + 8 * ((2 * l_pac + 32) / 32 - 1); }
+
 /* Compare two contig lists (names and lengths).  Returns 0 if equal, else logs why (what) */
 static int sq_ref_same(const sq_ref_t *a, const sq_ref_t *b, const char *what, int quiet)
 {
@@ -89,11 +100,15 @@ static int sq_bwa_set_check(const char *prefix, sq_ref_t **ann_out, int lvl)
 		           "rebuild with 'seqa index --force'", prefix, prefix, l_pac, n_seqs, (long long)ann->total_len, ann->n);
 		goto fail;
 	}
-	snprintf(path, sizeof path, "%s.pac", prefix);
-	if (sq_file_size(path) != sq_pac_size(ann->total_len)) {
-		SQ_LOGL(lvl, "'%s' has %lld bytes, %lld expected for %lld bp; rebuild with 'seqa index --force'",
-		           path, (long long)sq_file_size(path), (long long)sq_pac_size(ann->total_len), (long long)ann->total_len);
-		goto fail;
+	for (int k = 0; k < 3; ++k) { /* sizes follow from the length: catches truncated copies */
+		static const char *const ext[3] = { "pac", "bwt", "sa" };
+		int64_t want = k == 0 ? sq_pac_size(ann->total_len) : k == 1 ? sq_bwt_size(ann->total_len) : sq_sa_size(ann->total_len);
+		snprintf(path, sizeof path, "%s.%s", prefix, ext[k]);
+		if (sq_file_size(path) != want) {
+			SQ_LOGL(lvl, "'%s' has %lld bytes, %lld expected for %lld bp (truncated copy?); rebuild with "
+			        "'seqa index --force'", path, (long long)sq_file_size(path), (long long)want, (long long)ann->total_len);
+			goto fail;
+		}
 	}
 	if (ann_out) *ann_out = ann, ann = 0;
 	ret = 0;

@@ -183,6 +183,14 @@ static void test_existing_index_kept(void)
 	SQ_REQUIRE(sq_ref_index(p, 0, &res) == 0);
 	SQ_CHECK(res.bwa_built == 1);
 	SQ_CHECK(sq_ref_check_index(p) == 0);
+	/* so are a .bwt or .sa one byte short */
+	for (int k = 0; k < 2; ++k) {
+		snprintf(path, sizeof path, "%s.%s", p, k ? "sa" : "bwt");
+		SQ_REQUIRE(stat(path, &st1) == 0 && truncate(path, st1.st_size - 1) == 0);
+		SQ_CHECK(sq_ref_check_index(p) == SQ_EINPUT);
+		SQ_REQUIRE(sq_ref_index(p, 0, &res) == 0);
+		SQ_CHECK(res.bwa_built == 1 && sq_ref_check_index(p) == 0);
+	}
 	/* an index of another FASTA (one more contig) is rebuilt */
 	SQ_REQUIRE(sq_test_sh("printf '>extra\\nACGTACGTAC\\n' >> %s", p) == 0);
 	SQ_REQUIRE(sq_ref_index(p, 0, &res) == 0);
