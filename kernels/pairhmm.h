@@ -12,7 +12,8 @@
  *   pairs:  either the full matrix (pair_read == NULL: all n_reads x n_haps, out row-major,
  *           out[i * n_haps + j]) or an explicit list of n_pairs (pair_read[k], pair_hap[k]) with
  *           out[k].
- * Bases are ASCII (ACGTN, any case).  Pointers are host memory; backends copy as they need.
+ * Bases are ASCII (ACGTN, any case; any other byte counts as N).  Pointers are host memory;
+ * backends copy as they need.
  *
  * Numerics: the reference computes in double.  Accelerated backends compute in float and
  * re-run in double any pair whose float result underflows (GATK's threshold: float result

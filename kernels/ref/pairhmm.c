@@ -14,7 +14,8 @@
  *   gm = 1 - e(gcp)              insertion/deletion -> match
  *   mx = e(ins), xx = e(gcp)     match -> insertion, insertion -> insertion
  *   my = e(del), yy = e(gcp)     match -> deletion, deletion -> deletion
- *   prior = 1 - e(bq) when read base == hap base or either is N, else e(bq)/3.
+ *   prior = 1 - e(bq) when read base == hap base or either is N (any base other than ACGT, in
+ *   either case, counts as N), else e(bq)/3.
  * Initial condition: row 0 has Y[0][j] = 1/len(hap) (the read may start anywhere in the
  * haplotype), everything else 0.  Result: log10( sum_j M[m][j] + X[m][j] ).
  * GATK scales the initial row by a large constant (2^1020 in double) to keep values normal; the
@@ -32,10 +33,22 @@
 
 static double phred_err(int q) { return pow(10.0, -0.1 * q); }
 
+/* A, C, G, T in either case; anything else counts as N (matches everything), as in every backend. */
+static int base_code(char c)
+{
+	switch (c & ~0x20) {
+	case 'A': return 0;
+	case 'C': return 1;
+	case 'G': return 2;
+	case 'T': return 3;
+	default: return 4;
+	}
+}
+
 static int base_eq(char a, char b)
 {
-	a = (char)(a & ~0x20), b = (char)(b & ~0x20);   /* upper case */
-	return a == b || a == 'N' || b == 'N';
+	int x = base_code(a), y = base_code(b);
+	return x == y || x == 4 || y == 4;
 }
 
 double sq_phmm_ref_one(const char *hap, int hap_len, const char *read, int read_len,
