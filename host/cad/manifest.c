@@ -28,6 +28,7 @@
 #include "seqa/hash.h"
 #include "seqa/json.h"
 #include "seqa/log.h"
+#include "seqa/qc.h"
 #include "seqa/util.h"
 #include "seqa/version.h"
 
@@ -138,6 +139,19 @@ static json_t *qc_decision(const json_t *qc)
 {
 	json_t *g = json_object_get(qc, "gate"), *ov;
 	const char *dec = NULL;
+	if (json_is_object(g) && json_is_string(json_object_get(g, "status"))) {
+		/* the QC module's gate (seqa/qc.h): status PASS|WARN|FAIL, override, deliverable */
+		char low[16];
+		snprintf(low, sizeof low, "%s", sq_json_str(g, "status", "FAIL"));
+		for (char *c = low; *c; ++c) *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+		ov = json_object_get(g, "override");
+		json_t *r = json_pack("{s:s, s:O, s:b}", "decision", low, "override", ov ? ov : json_null(),
+		                      "deliverable", sq_qc_gate_deliverable(g));
+		if (json_is_string(json_object_get(g, "profile_id")))
+			json_object_set_new(r, "profile", json_pack("{s:O, s:O}", "id", json_object_get(g, "profile_id"),
+			                                            "version", json_object_get(g, "profile_version") ? json_object_get(g, "profile_version") : json_null()));
+		return r;
+	}
 	if (!json_is_object(g)) g = (json_t *)qc;
 	if (json_is_string(json_object_get(g, "decision"))) dec = sq_json_str(g, "decision", NULL);
 	else if (json_is_string(json_object_get(g, "status"))) dec = sq_json_str(g, "status", NULL);
@@ -146,6 +160,7 @@ static json_t *qc_decision(const json_t *qc)
 	ov = json_object_get(g, "override");
 	if (!ov) ov = json_object_get(qc, "override");
 	json_t *r = json_pack("{s:s, s:O}", "decision", dec ? dec : "unknown", "override", ov && !json_is_null(ov) ? ov : json_null());
+	json_object_set_new(r, "deliverable", json_boolean(!dec || strcmp(dec, "fail") != 0 || (ov && json_is_object(ov))));
 	json_t *prof = json_object_get(g, "profile");
 	if (!prof) prof = json_object_get(qc, "profile");
 	if (prof) json_object_set(r, "profile", prof);
@@ -211,9 +226,13 @@ static json_t *runinfo(const char *dir, const json_t *prov)
 		free(x);
 	}
 	static const char *keys[] = { "run_id", "flowcell", "instrument", NULL };
-	for (int k = 0; keys[k]; ++k)
-		if (!json_object_get(r, keys[k]) && json_is_string(json_object_get(prov, keys[k])))
-			json_object_set(r, keys[k], json_object_get(prov, keys[k]));
+	const json_t *run = json_object_get(prov, "run");
+	for (int k = 0; keys[k]; ++k) {
+		if (json_object_get(r, keys[k])) continue;
+		if (json_is_string(json_object_get(prov, keys[k]))) json_object_set(r, keys[k], json_object_get(prov, keys[k]));
+		else if (json_is_string(json_object_get(run, keys[k]))) json_object_set(r, keys[k], json_object_get(run, keys[k]));
+	}
+	if (!json_object_get(r, "run_id") && json_is_string(json_object_get(run, "id"))) json_object_set(r, "run_id", json_object_get(run, "id"));
 	return r;
 }
 
@@ -244,6 +263,7 @@ static json_t *build_manifest(const sq_cad_delivery_opt_t *o, const char *id, co
 	sq_cad_utc_now(now);
 	stage_records(o->run_dir, timings, params);
 	if (json_is_object(tm)) json_object_update(timings, tm);
+	if (json_is_array(json_object_get(prov, "stages"))) json_object_set(timings, "stages", json_object_get(prov, "stages"));
 	if (json_is_object(pm)) json_object_update(params, pm);
 	ref = json_object_get(prov, "reference") ? json_deep_copy(json_object_get(prov, "reference")) : json_object();
 	if (!json_object_get(ref, "contigs") && vcf_path) json_object_set_new(ref, "contigs", vcf_contigs(vcf_path));
@@ -261,10 +281,13 @@ static json_t *build_manifest(const sq_cad_delivery_opt_t *o, const char *id, co
 	              "backend", json_object_get(prov, "backend") ? json_object_get(prov, "backend") : json_null(),
 	              "device", json_object_get(prov, "device") ? json_object_get(prov, "device") : json_null(),
 	              "parameters", params, "timings", timings,
-	              "qc", json_pack("{s:O, s:O, s:O}", "metrics", json_object_get(qc, "metrics") ? json_object_get(qc, "metrics") : qc ? qc : json_null(),
+	              "qc", json_pack("{s:O, s:O, s:O}", "metrics", json_object_get(qc, "metrics") ? json_object_get(qc, "metrics")
+	                              : json_object_get(json_object_get(qc, "gate"), "checks") ? json_object_get(json_object_get(qc, "gate"), "checks") : json_null(),
 	                              "decision", json_object_get(dec, "decision"), "override", json_object_get(dec, "override")),
 	              "files", files, "operator", op, "created", now,
-	              "timestamps", json_object_get(prov, "timestamps") ? json_object_get(prov, "timestamps") : json_object());
+	              "timestamps", json_object_get(prov, "timestamps") ? json_object_get(prov, "timestamps")
+	                            : json_pack("{s:O, s:O, s:s}", "started", json_object_get(prov, "started") ? json_object_get(prov, "started") : json_null(),
+	                                        "finished", json_object_get(prov, "finished") ? json_object_get(prov, "finished") : json_null(), "manifest", now));
 	json_decref(params), json_decref(timings);
 	if (!d) { json_decref(ri); return NULL; }
 	/* the RO-Crate view */
@@ -322,7 +345,7 @@ static void rm_flat_dir(const char *dir)
 int sq_cad_delivery_prepare(const sq_cad_delivery_opt_t *o, const char *spool, sq_cad_delivery_t *d)
 {
 	char *names[MAX_FILES] = { 0 }, tmpdir[4096], fin[4096], p[8192], q[8192], id[65];
-	const char *sample = o->sample_id, *vcf = NULL;
+	const char *sample = o->sample_id, *vcf = NULL, *local_id = NULL;
 	json_t *prov = NULL, *qc = NULL, *files = json_array(), *m = NULL;
 	int n = 0, ret = SQ_EINVAL;
 	static unsigned seq;
@@ -338,14 +361,14 @@ int sq_cad_delivery_prepare(const sq_cad_delivery_opt_t *o, const char *spool, s
 	if (sq_file_readable(p) && !(prov = sq_json_load(p))) { ret = SQ_EINPUT; goto out; }
 	snprintf(p, sizeof p, "%s/qc.json", o->run_dir);
 	if (sq_file_readable(p) && !(qc = sq_json_load(p))) { ret = SQ_EINPUT; goto out; }
-	if (!sample) sample = sq_json_str(prov, "sample_id", sq_json_str(qc, "sample_id", sq_json_str(qc, "sample", NULL)));
+	if (!sample) sample = sq_json_str(prov, "pseudonym", sq_json_str(prov, "sample_id", sq_json_str(qc, "sample_id", sq_json_str(qc, "sample", NULL))));
+	local_id = sq_json_str(prov, "sample_id", NULL);   /* files named after it are delivered under the pseudonym */
 	if (!sample || !sample[0]) { sq_log_error("delivery: no sample id (give one, or provenance.json/qc.json sample_id)"); ret = SQ_EINPUT; goto out; }
 	d->qc_decision = qc_decision(qc);
 	{
-		const char *dec = sq_json_str(d->qc_decision, "decision", "unknown");
-		int overridden = json_is_object(json_object_get(d->qc_decision, "override"));
-		if (strcmp(dec, "fail") == 0 && !overridden && !o->allow_qc_fail) {
-			sq_log_error("delivery: sample %s failed its QC gate and has no override: not queued", sample);
+		if (!json_is_true(json_object_get(d->qc_decision, "deliverable")) && !o->allow_qc_fail) {
+			sq_log_error("delivery: sample %s is not deliverable (QC gate %s, no override): not queued", sample,
+			             sq_json_str(d->qc_decision, "decision", "?"));
 			ret = SQ_EQC;
 			goto out;
 		}
@@ -355,17 +378,24 @@ int sq_cad_delivery_prepare(const sq_cad_delivery_opt_t *o, const char *spool, s
 	rm_flat_dir(tmpdir);
 	if (sq_mkdir_p(tmpdir, 0700) < 0) { ret = SQ_EOUTPUT; goto out; }
 	for (int i = 0; i < n; ++i) {
-		char hp[65], he[65];
+		char hp[65], he[65], dname[160];
 		uint64_t es;
 		struct stat st;
 		if (!sq_cad_name_ok(names[i]) || strlen(names[i]) > 120) { sq_log_error("delivery: refusing file name '%s'", names[i]); ret = SQ_EINPUT; goto out; }
 		snprintf(p, sizeof p, "%s/%s", o->run_dir, names[i]);
-		snprintf(q, sizeof q, "%s/%s.c4gh", tmpdir, names[i]);
 		if (stat(p, &st) != 0) { sq_log_error("delivery: cannot read '%s': %s", p, strerror(errno)); ret = SQ_EIO; goto out; }
+		{   /* the delivered name: the local sample id prefix replaced by the pseudonym */
+			size_t ll = local_id ? strlen(local_id) : 0;
+			if (ll && strcmp(local_id, sample) != 0 && strncmp(names[i], local_id, ll) == 0 && names[i][ll] == '.')
+				snprintf(dname, sizeof dname, "%s%s", sample, names[i] + ll);
+			else snprintf(dname, sizeof dname, "%s", names[i]);
+			if (!sq_cad_name_ok(dname)) { sq_log_error("delivery: refusing delivered name '%s'", dname); ret = SQ_EINPUT; goto out; }
+		}
+		snprintf(q, sizeof q, "%s/%s.c4gh", tmpdir, dname);
 		if ((ret = sq_cad_c4gh_encrypt_file(p, q, o->rcpt, o->n_rcpt, hp, he, &es)) < 0) goto out;
 		if (!vcf && fnmatch("*.vcf.gz", names[i], 0) == 0) vcf = names[i];
-		json_array_append_new(files, json_pack("{s:s, s:I, s:s, s:{s:s+, s:I, s:s}}", "name", names[i], "size", (json_int_t)st.st_size,
-		                                       "sha256", hp, "encrypted", "name", names[i], ".c4gh", "size", (json_int_t)es, "sha256", he));
+		json_array_append_new(files, json_pack("{s:s, s:I, s:s, s:{s:s+, s:I, s:s}}", "name", dname, "size", (json_int_t)st.st_size,
+		                                       "sha256", hp, "encrypted", "name", dname, ".c4gh", "size", (json_int_t)es, "sha256", he));
 	}
 	if ((ret = delivery_id(o->platform_id, sample, files, id)) < 0) goto out;
 	snprintf(fin, sizeof fin, "%s/%s", spool, id);

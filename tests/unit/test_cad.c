@@ -255,6 +255,58 @@ static void test_manifest_prepare(void)
 	sq_cad_delivery_free(&dl);
 }
 
+/* The pipeline's run folder: provenance.json with a pseudonym, qc.json with the QC module's gate
+ * (seqa/qc.h: status, complete, override, deliverable). */
+static void test_manifest_pipeline_format(void)
+{
+	const char *d = sq_test_tmpdir(), *run = make_run(d, "pass");
+	char spool[600], p[1200], hx[65];
+	uint8_t ssk[64], spk[32], cpk[32], csk[32];
+	sq_cad_delivery_opt_t o;
+	sq_cad_delivery_t dl;
+	crypto_sign_keypair(spk, ssk);
+	crypto_box_keypair(cpk, csk);
+	sq_cad_delivery_opt_init(&o);
+	o.run_dir = run, o.platform_id = "plat1", o.sign_sk = ssk, o.rcpt = (const uint8_t (*)[32])cpk, o.n_rcpt = 1;
+	snprintf(spool, sizeof spool, "%s/spool", d);
+	SQ_REQUIRE(sq_test_sh("printf '{\"sample_id\":\"S9\",\"pseudonym\":\"PX-0042\",\"indication\":\"R134\","
+	                      "\"run\":{\"run_id\":\"240101_A1_0001\",\"flowcell\":\"HXYZ\",\"instrument\":\"A1\"},"
+	                      "\"stages\":[{\"stage\":\"align\",\"wall_s\":1.5}],\"started\":\"2026-01-01T00:00:00Z\"}' > %s/provenance.json", run) == 0);
+	/* FAIL, complete, no override: not deliverable */
+	SQ_REQUIRE(sq_test_sh("printf '{\"gate\":{\"status\":\"FAIL\",\"complete\":true,\"override\":null,\"profile_id\":\"R134\","
+	                      "\"profile_version\":\"2\",\"checks\":[{\"metric\":\"depth\",\"value\":12.5}]}}' > %s/qc.json", run) == 0);
+	SQ_CHECK(sq_cad_delivery_prepare(&o, spool, &dl) == SQ_EQC);
+	/* FAIL with a recorded override: deliverable, and the override is in the manifest */
+	SQ_REQUIRE(sq_test_sh("printf '{\"gate\":{\"status\":\"FAIL\",\"complete\":true,\"override\":{\"by\":\"tech2\",\"at\":\"2026-01-02T00:00:00Z\","
+	                      "\"reason\":\"clinically urgent\"},\"profile_id\":\"R134\",\"profile_version\":\"2\","
+	                      "\"checks\":[{\"metric\":\"depth\",\"value\":12.5}]}}' > %s/qc.json", run) == 0);
+	SQ_REQUIRE(sq_cad_delivery_prepare(&o, spool, &dl) == 0);
+	json_t *dv = json_object_get(dl.manifest, "seqa:delivery");
+	SQ_CHECK(strcmp(sq_json_str(dv, "sample_id", ""), "PX-0042") == 0);
+	SQ_CHECK(strcmp(sq_json_str(dv, "run_id", ""), "240101_A1_0001") == 0 && strcmp(sq_json_str(dv, "flowcell", ""), "HXYZ") == 0);
+	SQ_CHECK(strcmp(sq_json_str(json_object_get(dv, "qc"), "decision", ""), "fail") == 0);
+	SQ_CHECK(strcmp(sq_json_str(json_object_get(json_object_get(dv, "qc"), "override"), "by", ""), "tech2") == 0);
+	SQ_CHECK(strcmp(sq_json_str(json_object_get(dv, "qc_profile"), "id", ""), "R134") == 0);
+	SQ_CHECK(json_is_array(json_object_get(json_object_get(dv, "timings"), "stages")));
+	/* files named after the local id are delivered under the pseudonym; the local id is nowhere */
+	json_t *files = json_object_get(dv, "files"), *e;
+	size_t i;
+	int renamed = 0;
+	json_array_foreach(files, i, e) {
+		const char *n = sq_json_str(e, "name", "");
+		SQ_CHECKF(strncmp(n, "S9.", 3) != 0, "local id in delivered name %s", n);
+		if (strncmp(n, "PX-0042.vcf.gz", 14) == 0) {
+			renamed++;
+			snprintf(p, sizeof p, "%s/S9%s", run, n + 7);
+			SQ_CHECK(sq_sha256_file(p, hx) == 0 && strcmp(hx, sq_json_str(e, "sha256", "")) == 0);
+		}
+	}
+	SQ_CHECK(renamed == 2);   /* .vcf.gz and .vcf.gz.tbi */
+	snprintf(p, sizeof p, "%s/PX-0042.vcf.gz.c4gh", dl.spool_dir);
+	SQ_CHECK(sq_file_readable(p));
+	sq_cad_delivery_free(&dl);
+}
+
 static int count(const char *db, const char *sql)
 {
 	sqlite3 *h;
@@ -324,6 +376,7 @@ SQ_TESTS = {
 	{ "c4gh_roundtrip", test_c4gh_roundtrip },
 	{ "c4gh_interop_pypi", test_c4gh_interop_pypi },
 	{ "manifest_prepare", test_manifest_prepare },
+	{ "manifest_pipeline_format", test_manifest_pipeline_format },
 	{ "outbox_atomic", test_outbox_atomic },
 	{ 0, 0 }
 };
