@@ -4,6 +4,7 @@
 set -u
 rc=0
 sh bench/pairhmm.sh || rc=1
+sh bench/push.sh || rc=1
 sh bench/align.sh || rc=1
 sh bench/simulate.sh || rc=1
 exit $rc

@@ -11,11 +11,17 @@ PKGS="build-essential pkg-config zlib1g-dev libhts-dev libbwa-dev libjansson-dev
       ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo libcurl4 libcurl4-gnutls-dev
       libssl-dev libsodium-dev libsqlite3-dev libmicrohttpd-dev
       samtools bcftools tabix bwa dwgsim freebayes xxd bowtie2-examples
-      fastp multiqc chromium jq curl pciutils"
+      fastp multiqc chromium jq curl pciutils openssl python3-pip"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
 done
+# PyPI crypt4gh (the reference Crypt4GH tool) for the delivery interop tests, which skip,
+# saying so, without it.
+if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import crypt4gh' >/dev/null 2>&1; then
+	python3 -m pip install -q crypt4gh >/dev/null 2>&1 || python3 -m pip install -q --user --break-system-packages crypt4gh >&2 \
+		|| echo "[deps] could not pip install crypt4gh: Crypt4GH interop tests will skip" >&2
+fi
 [ -z "$missing" ] && exit 0
 echo "[deps] installing:$missing" >&2
 SUDO=""
