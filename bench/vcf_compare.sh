@@ -23,7 +23,7 @@ done
 [ $# -eq 3 ] || { echo "usage: $0 [-R BED] [-j OUT.json] [-l LABEL] REF.fa TRUTH.vcf QUERY.vcf" >&2; exit 2; }
 ref=$1; truth=$2; query=$3
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vcfcmp.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+[ -n "$KEEP" ] && echo "$tmp" >&2 || trap 'rm -rf "$tmp"' EXIT
 
 # VCF -> "CHROM:POS:REF:ALT<TAB>copies" (copies of this ALT in the genotype, 1 or 2)
 norm() {

@@ -18,6 +18,7 @@
 #include <htslib/vcf.h>
 
 #include "call_unit.h"
+#include "driver.h"
 #include "pairhmm.h"
 #include "seqa/cli.h"
 #include "seqa/durable.h"
@@ -56,19 +57,20 @@ int sq_call_opt_check(const sq_call_opt_t *o)
 		sq_log_error("heterozygosity priors must be in (0, 0.1)");
 		return SQ_EINVAL;
 	}
-	static const char *bk[] = { "auto", "cpu", "opencl", "cuda", "fpga", NULL };
+	static const char *bk[] = { "auto", "ref", "cpu", "opencl", "cuda", "fpga", NULL };
 	int ok = 0;
 	for (int i = 0; bk[i]; ++i) if (strcmp(o->backend, bk[i]) == 0) ok = 1;
-	if (!ok) { sq_log_error("unknown backend '%s' (auto|cpu|opencl|cuda|fpga)", o->backend); return SQ_EINVAL; }
+	if (!ok) { sq_log_error("unknown backend '%s' (auto|ref|cpu|opencl|cuda|fpga)", o->backend); return SQ_EINVAL; }
 	return 0;
 }
 
 /* ---- pair-HMM backend ------------------------------------------------------------------ */
 
-static int phmm_ref(void *ctx, const void *b)
+/* Each worker thread has its own device (a sq_dev_t is single-threaded); batches run with one
+ * thread because the caller already runs one unit per thread. */
+static int phmm_dev(void *ctx, const void *b)
 {
-	(void)ctx;
-	return sq_phmm_ref_batch((const sq_phmm_batch_t *)b);
+	return sq_phmm_run((sq_dev_t *)ctx, (const sq_phmm_batch_t *)b, 1);
 }
 
 /* ---- units ------------------------------------------------------------------------------ */
@@ -133,6 +135,8 @@ typedef struct {
 	sq_call_unit_t *u;
 	sq_call_bam_t  *bam;   /* one per thread */
 	sq_call_bam_t  *shared; /* unindexed BAM: reads in memory, shared by all threads */
+	sq_dev_t      **dev;    /* one pair-HMM device per thread */
+	sq_dev_kind_t   kind;
 	int             n_threads;
 } run_t;
 
@@ -205,7 +209,13 @@ static void unit_worker(void *data, int64_t i, int tid)
 		int e = bam_open(r->cx.o->bam_path, h);
 		if (e < 0) { bam_close(h); u->err = e; return; }
 	}
-	int e = sq_call_unit_run(&r->cx, h, u);
+	if (!r->dev[tid]) {
+		r->dev[tid] = sq_dev_open(r->kind);
+		if (!r->dev[tid]) { u->err = SQ_EDEVICE; return; }
+	}
+	sq_call_ctx_t cx = r->cx;
+	cx.phmm_ctx = r->dev[tid];
+	int e = sq_call_unit_run(&cx, h, u);
 	if (e < 0) u->err = e;
 }
 
@@ -412,13 +422,18 @@ int sq_call_run(const sq_call_opt_t *o, sq_call_stats_t *st)
 	if (!st) st = &dummy;
 	memset(st, 0, sizeof *st);
 	if ((ret = sq_call_opt_check(o)) < 0) return ret;
-	/* backend: the reference pair-HMM computes on the host CPU */
-	if (strcmp(o->backend, "auto") != 0 && strcmp(o->backend, "cpu") != 0) {
-		sq_log_error("backend '%s' is not available in this build (use --backend cpu)", o->backend);
-		return SQ_EDEVICE;
+	/* backend: open one device now (fails early and names the device for the header); the
+	 * worker threads open their own */
+	if (sq_dev_parse_kind(o->backend, &r.kind) < 0) { sq_log_error("unknown backend '%s'", o->backend); return SQ_EINVAL; }
+	{
+		sq_dev_t *d0 = sq_dev_open(r.kind);
+		if (!d0) return SQ_EDEVICE;
+		snprintf(st->backend, sizeof st->backend, "%s (%s)", sq_dev_kind_name(r.kind), sq_dev_name(d0));
+		sq_dev_close(d0);
 	}
-	snprintf(st->backend, sizeof st->backend, "cpu (kernels/ref pair-HMM)");
 	if (!sq_file_readable(o->bam_path)) { sq_log_error("cannot read BAM '%s'", o->bam_path); return SQ_EIO; }
+	if (!sq_file_readable(o->ref_path)) { sq_log_error("cannot read reference '%s'", o->ref_path); return SQ_EIO; }
+	if (o->regions_path && !sq_file_readable(o->regions_path)) { sq_log_error("cannot read regions '%s'", o->regions_path); return SQ_EIO; }
 	if ((ret = bam_open(o->bam_path, &hb)) < 0) goto fail;
 	if (!hb.idx) {
 		if ((ret = bam_load_all(o->bam_path, o, &hb)) < 0) goto fail;
@@ -433,6 +448,15 @@ int sq_call_run(const sq_call_opt_t *o, sq_call_stats_t *st)
 		if (t >= 0 && (int64_t)sam_hdr_tid2len(hb.hdr, t) != ref->c[i].len) {
 			sq_log_error("contig '%s' has length %lld in the BAM but %lld in '%s': different reference",
 			             ref->c[i].name, (long long)sam_hdr_tid2len(hb.hdr, t), (long long)ref->c[i].len, o->ref_path);
+			ret = SQ_EINPUT;
+			goto fail;
+		}
+	}
+	{
+		int shared = 0;
+		for (int i = 0; i < ref->n; ++i) shared += r.cx.ref2bam[i] >= 0;
+		if (!shared && sam_hdr_nref(hb.hdr) > 0) {
+			sq_log_error("'%s' and '%s' share no contig name: different reference", o->bam_path, o->ref_path);
 			ret = SQ_EINPUT;
 			goto fail;
 		}
@@ -471,9 +495,10 @@ int sq_call_run(const sq_call_opt_t *o, sq_call_stats_t *st)
 			u->end = p + o->chunk < iv[i].end ? p + o->chunk : iv[i].end;
 		}
 	r.cx.o = o, r.cx.ref = ref, r.cx.gvcf = o->gvcf_path != NULL;
-	r.cx.phmm = phmm_ref, r.cx.phmm_ctx = NULL;
+	r.cx.phmm = phmm_dev, r.cx.phmm_ctx = NULL;
 	if (nthr > n_units && n_units > 0) nthr = n_units;
 	if (!(r.bam = sq_calloc((size_t)nthr + 1, sizeof *r.bam))) { ret = SQ_ENOMEM; goto fail; }
+	if (!(r.dev = sq_calloc((size_t)nthr + 1, sizeof *r.dev))) { ret = SQ_ENOMEM; goto fail; }
 	r.n_threads = nthr;
 	sq_log_info("%d contigs, %d units of <= %d bp, %d threads, sample '%s'", ref->n, n_units, o->chunk, nthr, sample);
 	if ((ret = sq_for(nthr, unit_worker, &r, n_units)) < 0) goto fail;
@@ -488,6 +513,8 @@ int sq_call_run(const sq_call_opt_t *o, sq_call_stats_t *st)
 fail:
 	if (r.u) for (int i = 0; i < n_units; ++i) sq_call_unit_free(&r.u[i]);
 	if (r.bam) for (int i = 0; i < r.n_threads; ++i) bam_close(&r.bam[i]);
+	if (r.dev) for (int i = 0; i < r.n_threads; ++i) if (r.dev[i]) sq_dev_close(r.dev[i]);
+	free(r.dev);
 	free(r.u), free(r.bam), free(r.cx.ref2bam), free(iv), free(sample);
 	bam_close(&hb);
 	sq_call_ref_free(ref);

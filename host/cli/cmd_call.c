@@ -27,7 +27,7 @@ static void usage(FILE *fp)
 "  -g, --gvcf FILE         also write a gVCF with <NON_REF> reference blocks banded by GQ\n"
 "  -R, --regions BED       call only these regions\n"
 "  -t, --threads N         worker threads [1]\n"
-"      --backend B         pair-HMM backend: auto|cpu|opencl|cuda|fpga [auto]\n"
+"      --backend B         pair-HMM backend: auto|ref|cpu|opencl|cuda|fpga [auto]\n"
 "      --sample NAME       sample name [@RG SM, else the BAM file name]\n"
 "      --min-mapq N        skip reads with MAPQ below N [20]\n"
 "      --min-baseq N       bases below N are not evidence [10]\n"
