@@ -85,6 +85,14 @@ int sq_cmd_index(int argc, char *argv[])
 		json_object_set_new(j, "prefix", json_string(opt.prefix ? opt.prefix : fa));
 		json_object_set_new(j, "bwa_index", json_string(res.bwa_built ? "built" : "kept"));
 		json_object_set_new(j, "fai", json_string(res.fai_built ? "built" : "kept"));
+		sq_ref_t *r = sq_ref_load(opt.prefix ? opt.prefix : fa);
+		if (r) {
+			json_object_set_new(j, "contigs", json_integer(r->n));
+			json_object_set_new(j, "total_length", json_integer(r->total_len));
+			json_object_set_new(j, "assembly", json_string(r->assembly));
+			json_object_set_new(j, "fasta_sha256", json_string(r->sha256));
+			sq_ref_destroy(r);
+		}
 		json_object_set_new(j, "wall_s", json_real(res.wall_s));
 		if (sq_json_print(j, stdout) < 0) { json_decref(j); return SQ_EXIT_OUTPUT; }
 		json_decref(j);
