@@ -41,6 +41,12 @@ static void usage(FILE *fp)
 "      --override-by WHO   record a technician override of a failed gate (with --override-reason)\n"
 "      --override-reason WHY\n"
 "      --force             redo every stage\n"
+"Delivery (a sample whose gate passed, or was overridden, is queued; `seqa push` sends it):\n"
+"      --outbox DB         outbox database\n"
+"      --spool DIR         encrypted deliveries (default: beside the outbox)\n"
+"      --platform ID       this platform's id (its TLS client certificate CN)\n"
+"      --sign-key SK       the platform's Ed25519 secret key (0600)\n"
+"      --cad-key PK        the CAD's Crypt4GH public key\n"
 "      --json              print the per-sample results as JSON on stdout\n"
 "  -h, --help              this help\n\n"
 "Exit status: 0 all samples complete and passed (or warned) QC; 7 a QC gate failed (outputs\n"
@@ -59,7 +65,9 @@ int sq_cmd_run(int argc, char *argv[])
 		{ "no-gvcf", no_argument, 0, 7 }, { "qc-profile", required_argument, 0, 8 },
 		{ "profiles", required_argument, 0, 9 }, { "override-by", required_argument, 0, 10 },
 		{ "override-reason", required_argument, 0, 11 }, { "force", no_argument, 0, 12 },
-		{ "json", no_argument, 0, 13 }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+		{ "json", no_argument, 0, 13 }, { "outbox", required_argument, 0, 14 },
+		{ "spool", required_argument, 0, 15 }, { "platform", required_argument, 0, 16 },
+		{ "sign-key", required_argument, 0, 17 }, { "cad-key", required_argument, 0, 18 }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	sq_run_opt_t o;
 	const char *r1 = 0, *r2 = 0, *sample = 0, *pseudo = 0, *ind = 0, *sex = "unknown", *sheet = 0;
@@ -92,6 +100,11 @@ int sq_cmd_run(int argc, char *argv[])
 		case 11: o.override_why = optarg; break;
 		case 12: o.force = 1; break;
 		case 13: json_out = 1; break;
+		case 14: o.outbox = optarg; break;
+		case 15: o.spool = optarg; break;
+		case 16: o.platform = optarg; break;
+		case 17: o.sign_key = optarg; break;
+		case 18: o.cad_key = optarg; break;
 		case 'h': usage(stdout); return SQ_EXIT_OK;
 		case ':': return sq_cli_usage_error("run", "option '%s' needs a value", argv[optind - 1]);
 		default: return sq_cli_usage_error("run", "unknown option '%s'", argv[optind - 1]);
@@ -131,8 +144,9 @@ int sq_cmd_run(int argc, char *argv[])
 		if (sheet) snprintf(dir, sizeof dir, "%s/%s", o.outdir, s->id);
 		else snprintf(dir, sizeof dir, "%s", o.outdir);
 		int r = sq_run_sample(&o, s, b->run, dir, &rr);
-		json_array_append_new(results, json_pack("{s:s, s:s, s:s, s:s}", "sample", s->id, "dir", dir,
-		                                         "status", r == 0 ? "complete" : sq_strerr(r), "gate", sq_qc_status_name(rr.gate)));
+		json_array_append_new(results, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "sample", s->id, "dir", dir,
+		                                         "status", r == 0 ? "complete" : sq_strerr(r), "gate", sq_qc_status_name(rr.gate),
+		                                         "delivery_id", rr.delivery_id[0] ? rr.delivery_id : NULL));
 		if (r < 0) {
 			sq_log_error("sample '%s' failed: %s (outputs of completed stages kept in %s; rerun to resume)", s->id, sq_strerr(r), dir);
 			if (ret == SQ_EXIT_OK || ret == SQ_EXIT_QC) ret = sq_err2exit(r);

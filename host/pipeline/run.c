@@ -11,7 +11,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sodium.h>
 #include "seqa/align.h"
+#include "seqa/cad.h"
 #include "seqa/call.h"
 #include "seqa/cli.h"
 #include "seqa/hash.h"
@@ -37,6 +39,10 @@ int sq_run_opt_check(const sq_run_opt_t *o)
 	if (!o->ref) { sq_log_error("no reference given (-r)"); return SQ_EINVAL; }
 	if (!o->outdir) { sq_log_error("no output folder given (-o)"); return SQ_EINVAL; }
 	if (o->n_threads < 1) { sq_log_error("threads must be >= 1"); return SQ_EINVAL; }
+	if (o->outbox && !(o->platform && o->sign_key && o->cad_key)) {
+		sq_log_error("delivery needs --outbox, --platform, --sign-key and --cad-key together");
+		return SQ_EINVAL;
+	}
 	return 0;
 }
 
@@ -342,6 +348,65 @@ static int write_provenance(const sq_run_opt_t *o, const sq_fq_sample_t *s, cons
 	return ret;
 }
 
+/* Queue a deliverable sample in the outbox (idempotent: the delivery id derives from content). */
+static int stage_deliver(const sq_run_opt_t *o, const run_paths_t *p, json_t *log, int gate_ok, char id[65])
+{
+	sq_stage_t st = { .outdir = p->dir, .name = "deliver" };
+	sq_cad_delivery_opt_t d;
+	sq_cad_outbox_t *ob = 0;
+	uint8_t sk[64], rcpt[1][32];
+	char spool[4096];
+	int ret;
+	id[0] = 0;
+	if (!gate_ok) {
+		sq_log_warn("QC gate not passed (and no override): results NOT queued for delivery");
+		json_array_append_new(log, json_pack("{s:s, s:s}", "stage", "deliver", "status", "held (QC)"));
+		return 0;
+	}
+	snprintf(st.params, sizeof st.params, "seqa=%s;outbox=%s;platform=%s;cad=%s", sq_version(), o->outbox, o->platform, o->cad_key);
+	sq_stage_add_in(&st, p->vcf);
+	sq_stage_add_in(&st, p->qc);
+	sq_stage_add_in(&st, p->prov);
+	if (sq_stage_is_done(&st)) {
+		json_t *rec = sq_stage_record(p->dir, "deliver");
+		snprintf(id, 65, "%s", sq_json_str(json_object_get(rec, "result"), "delivery_id", ""));
+		json_decref(rec);
+		log_stage(log, &st, "skipped");
+		return 0;
+	}
+	sq_stage_begin(&st);
+	if ((ret = sq_cad_sign_load_sk(o->sign_key, sk)) < 0 || (ret = sq_cad_c4gh_load_pk(o->cad_key, rcpt[0])) < 0) goto out;
+	if (o->spool) snprintf(spool, sizeof spool, "%s", o->spool);
+	else {
+		const char *sl = strrchr(o->outbox, '/');
+		snprintf(spool, sizeof spool, "%.*s%sspool", sl ? (int)(sl - o->outbox) : 0, o->outbox, sl ? "/" : "");
+	}
+	{ /* the outbox's folder may not exist yet */
+		char obdir[4096];
+		const char *sl = strrchr(o->outbox, '/');
+		snprintf(obdir, sizeof obdir, "%.*s", sl ? (int)(sl - o->outbox) : 1, sl ? o->outbox : ".");
+		if ((ret = sq_mkdir_p(obdir, 0700)) < 0) goto out;
+	}
+	if (!(ob = sq_cad_outbox_open(o->outbox))) { ret = SQ_EOUTPUT; goto out; }
+	sq_cad_delivery_opt_init(&d);
+	d.run_dir = p->dir;
+	d.platform_id = o->platform;
+	d.sign_sk = sk;
+	d.rcpt = (const uint8_t (*)[32])rcpt;
+	d.n_rcpt = 1;
+	if ((ret = sq_cad_outbox_submit_run(ob, &d, spool, id)) == 0) {
+		json_t *res = json_pack("{s:s}", "delivery_id", id);
+		sq_log_info("results queued for delivery %.16s... (seqa push delivers them)", id);
+		ret = sq_stage_done(&st, res);
+		json_decref(res);
+	}
+out:
+	sodium_memzero(sk, sizeof sk);
+	sq_cad_outbox_close(ob);
+	log_stage(log, &st, ret == 0 ? "done" : "failed");
+	return ret;
+}
+
 int sq_run_sample(const sq_run_opt_t *o, sq_fq_sample_t *s, const json_t *run_meta, const char *dir,
                   sq_run_result_t *out)
 {
@@ -364,6 +429,12 @@ int sq_run_sample(const sq_run_opt_t *o, sq_fq_sample_t *s, const json_t *run_me
 		char both[600];
 		snprintf(both, sizeof both, "align:%s call:%s", backend[0] ? backend : "(previous run)", be2[0] ? be2 : "(previous run)");
 		if ((ret = write_provenance(o, s, &p, run_meta, log, both, t0)) < 0) goto out;
+	}
+	if (o->outbox) {
+		json_t *q = sq_json_load(p.qc);
+		int ok = q && sq_qc_gate_deliverable(json_object_get(q, "gate"));
+		json_decref(q);
+		if ((ret = stage_deliver(o, &p, log, ok, out->delivery_id)) < 0) goto out;
 	}
 	out->gate = gate;
 out:

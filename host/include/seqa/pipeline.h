@@ -56,6 +56,12 @@ typedef struct {
 	const char *qc_profile;     /* explicit QC profile JSON (NULL: the indication's) */
 	const char *profiles_dir;   /* where indication profiles live (NULL: default search) */
 	const char *override_by, *override_why; /* technician override of a failed gate */
+	/* delivery (all four given: a QC-deliverable sample is queued in the outbox) */
+	const char *outbox;         /* outbox SQLite database */
+	const char *spool;          /* encrypted deliveries (NULL: beside the outbox) */
+	const char *platform;       /* this platform's id (its TLS client certificate CN) */
+	const char *sign_key;       /* platform Ed25519 secret key (0600) */
+	const char *cad_key;        /* the CAD's Crypt4GH public key */
 	int n_threads;
 	int gvcf;                   /* 1: also write the gVCF */
 	int force;                  /* 1: redo every stage */
@@ -64,13 +70,15 @@ typedef struct {
 typedef struct {
 	char dir[2048];             /* the sample's run folder */
 	int gate;                   /* SQ_QC_PASS/WARN/FAIL, or SQ_QC_NA without a profile */
+	char delivery_id[65];       /* set when the sample was queued for delivery */
 } sq_run_result_t;
 
 void sq_run_opt_init(sq_run_opt_t *o);
 /** 0 or SQ_EINVAL (logged). */
 int sq_run_opt_check(const sq_run_opt_t *o);
 /** Run (or resume) one sample in folder dir: ingest, align, call, QC (+ gate), provenance.json,
- *  run.json.  s is a sample of a loaded batch (seqa/ingest.h); its file statistics are filled.
+ *  run.json, and with o->outbox set, the outbox entry of a deliverable sample (manifest signed,
+ *  files Crypt4GH-encrypted, QC decision and queue entry in one transaction).  s is a sample of a loaded batch (seqa/ingest.h); its file statistics are filled.
  *  run_meta (borrowed, may be NULL) is the batch's run metadata.  0 or < -1 (logged); a failed
  *  gate is not an error (see out->gate). */
 int sq_run_sample(const sq_run_opt_t *o, sq_fq_sample_t *s, const json_t *run_meta, const char *dir,
