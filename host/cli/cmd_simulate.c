@@ -1,4 +1,5 @@
 /* seqa simulate — a diploid sample with known variants and paired Illumina-like reads. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,10 +94,13 @@ int sq_cmd_simulate(int argc, char *argv[])
 			switch (c) {
 			case 'c': o.coverage = v; break;
 			case 'l': o.read_len = (int)v; if (o.read_len != v) o.read_len = -1; break;
-			case 's':
-				if (v < 0 || v != (double)(uint64_t)v) return sq_cli_usage_error("simulate", "bad seed '%s'", optarg);
-				o.seed = strtoull(optarg, 0, 10);
+			case 's': {
+				char *end;
+				errno = 0;
+				o.seed = strtoull(optarg, &end, 10);
+				if (*end || errno || optarg[0] == '-') return sq_cli_usage_error("simulate", "bad seed '%s' (0..2^64-1)", optarg);
 				break;
+			}
 			case 'e': o.error_rate = v; break;
 			case O_SNP: o.snp_rate = v; break;
 			case O_INDEL: o.indel_rate = v; break;
