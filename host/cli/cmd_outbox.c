@@ -21,7 +21,8 @@ static void usage(FILE *fp)
 	        "       seqa outbox retry [-o DB] [ID]          (rejected -> queued, and due now; all when no ID)\n"
 	        "       seqa outbox enqueue [-o DB] --platform ID --sign-key SK --cad-key PK [options] RUN_DIR\n"
 	        "       seqa outbox keygen --sign SK PK | --c4gh SK PK\n"
-	        "       seqa outbox encrypt --cad-key PK [--escrow-key PK] IN OUT   (Crypt4GH-encrypt one file)\n\n"
+	        "       seqa outbox encrypt --cad-key PK [--escrow-key PK] IN OUT   (Crypt4GH-encrypt one file)\n"
+	        "       seqa outbox decrypt --sk SK IN OUT                          (Crypt4GH-decrypt one file)\n\n"
 	        "enqueue encrypts the run folder's results (VCF, gVCF, index, qc.json) with Crypt4GH for the\n"
 	        "CAD (and escrow keys), writes the signed provenance manifest, and records the QC decision and\n"
 	        "the queue entry in one transaction.  A sample whose QC gate failed without an override is\n"
@@ -39,6 +40,7 @@ static void usage(FILE *fp)
 	        "      --allow-qc-fail   queue even a failed gate without override (testing only)\n"
 	        "      --sign | --c4gh   keygen: an Ed25519 signing pair or a Crypt4GH X25519 pair\n"
 	        "      --json            list: JSON instead of a table\n"
+	        "      --sk SK           decrypt: the Crypt4GH secret key\n"
 	        "  -h, --help            this help\n");
 }
 
@@ -55,9 +57,9 @@ int sq_cmd_outbox(int argc, char *argv[])
 		{ "sign-key", required_argument, 0, 3 }, { "cad-key", required_argument, 0, 4 }, { "escrow-key", required_argument, 0, 5 },
 		{ "sample", required_argument, 0, 6 }, { "operator", required_argument, 0, 7 }, { "file", required_argument, 0, 8 },
 		{ "allow-qc-fail", no_argument, 0, 9 }, { "sign", no_argument, 0, 10 }, { "c4gh", no_argument, 0, 11 },
-		{ "json", no_argument, 0, 12 }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+		{ "json", no_argument, 0, 12 }, { "sk", required_argument, 0, 13 }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
-	const char *db = getenv("SEQA_OUTBOX") ? getenv("SEQA_OUTBOX") : "seqa-outbox.db", *spool = NULL, *sign_key = NULL, *cad_key = NULL;
+	const char *db = getenv("SEQA_OUTBOX") ? getenv("SEQA_OUTBOX") : "seqa-outbox.db", *spool = NULL, *sign_key = NULL, *cad_key = NULL, *skf = NULL;
 	const char *escrow[MAX_RCPT], *files[MAX_FILES + 1];
 	int c, n_escrow = 0, n_files = 0, kg = 0, json = 0, ret = SQ_EXIT_OK;
 	sq_cad_delivery_opt_t dopt;
@@ -80,6 +82,7 @@ int sq_cmd_outbox(int argc, char *argv[])
 		case 10: kg = 1; break;
 		case 11: kg = 2; break;
 		case 12: json = 1; break;
+		case 13: skf = optarg; break;
 		case 'h': usage(stdout); return SQ_EXIT_OK;
 		default: return sq_cli_usage_error("outbox", "unknown option '%s'", argv[optind - 1]);
 		}
@@ -91,6 +94,19 @@ int sq_cmd_outbox(int argc, char *argv[])
 		if (!kg || optind + 2 != argc) return sq_cli_usage_error("outbox", "keygen needs --sign or --c4gh and SK PK");
 		int r = kg == 1 ? sq_cad_sign_keygen(argv[optind], argv[optind + 1]) : sq_cad_c4gh_keygen(argv[optind], argv[optind + 1]);
 		return r < 0 ? sq_err2exit(r) : SQ_EXIT_OK;
+	}
+	if (!strcmp(sub, "decrypt")) {
+		uint8_t csk[32];
+		char hp[65];
+		int r;
+		if (!skf || optind + 2 != argc) return sq_cli_usage_error("outbox", "decrypt needs --sk and IN OUT");
+		if (!sq_file_readable(argv[optind])) { sq_log_error("cannot read '%s'", argv[optind]); return SQ_EXIT_IO; }
+		if ((r = sq_cad_c4gh_load_sk(skf, csk)) < 0) return r == SQ_EIO ? SQ_EXIT_IO : SQ_EXIT_INPUT;
+		r = sq_cad_c4gh_decrypt_file(argv[optind], argv[optind + 1], csk, hp);
+		sodium_memzero(csk, sizeof csk);
+		if (r < 0) return sq_err2exit(r);
+		printf("%s  %s\n", hp, argv[optind + 1]);
+		return SQ_EXIT_OK;
 	}
 	if (!strcmp(sub, "encrypt")) {
 		char hp[65], he[65];
