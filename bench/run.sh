@@ -6,5 +6,6 @@ rc=0
 sh bench/pairhmm.sh || rc=1
 sh bench/push.sh || rc=1
 sh bench/align.sh || rc=1
+sh bench/call.sh || rc=1
 sh bench/simulate.sh || rc=1
 exit $rc
