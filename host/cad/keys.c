@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "seqa/cad.h"
+#include "seqa/durable.h"
 #include "seqa/hash.h"
 #include "seqa/log.h"
 #include "seqa/util.h"
