@@ -100,6 +100,14 @@ $SEQA outbox retry -o $T/ob3.db 2>/dev/null
 $SEQA push -o $T/ob3.db --url $URL --ca $P/bad-ca.pem --cert $P/plat1.pem --key $P/plat1.key --receipt-key $P/cad.sign.pub 2>$T/push4.err; rc=$?
 [ $rc -eq 8 ] && grep -qi "certificate" $T/push4.err && t_ok "seqa push does not trust an inbox outside the CAD's CA (exit 8)" || t_fail "server cert check: rc=$rc"
 
+# --- rate limit: a second inbox allowing 1 request/s (burst 2) ---
+inbox_stop
+inbox_start $T/inbox2 $P --rate 1 || t_fail "second inbox"
+codes=""; for i in 1 2 3 4 5 6; do codes="$codes $(mtls $URL/v1/deliveries)"; done
+M=0; LOG=$T/inbox2.log
+echo "$codes" | grep -q 429 && logged "rate limit" && t_ok "rate limit: 429 + log (codes:$codes)" || t_fail "rate limit: codes$codes"
+inbox_stop
+
 # --- nothing was committed by any of this ---
 n=$(ls $T/inbox/store | wc -l)
 t_check "nothing committed (store empty)" [ "$n" -eq 0 ]
