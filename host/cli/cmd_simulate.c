@@ -36,6 +36,7 @@ static void usage(FILE *fp)
 "      --insert-sd N       fragment length standard deviation (%g)\n"
 "  -e, --error-rate R      mean substitution error rate of the quality model (%g; 0: error-free)\n"
 "      --q2-tails F        fraction of reads ending in a Q2 tail (%g)\n"
+"      --dup-rate F        fraction of pairs that are PCR duplicates of the previous pair (%g)\n"
 "      --sample NAME       VCF sample name (%s)\n"
 "      --regions LIST      simulate only here: chr or chr:beg-end (1-based), comma-separated\n"
 "  -t, --threads N         threads (%d)\n"
@@ -44,7 +45,7 @@ static void usage(FILE *fp)
 "\n"
 "Exit status: 0 ok, 2 usage, 3 invalid reference/regions, 4 missing reference, 5 cannot write.\n",
 	        d.coverage, d.read_len, (unsigned long long)d.seed, d.snp_rate, d.indel_rate, d.max_indel,
-	        d.max_indel, d.het_fraction, d.insert_mean, d.insert_sd, d.error_rate, d.q2_tail_frac, d.sample,
+	        d.max_indel, d.het_fraction, d.insert_mean, d.insert_sd, d.error_rate, d.q2_tail_frac, d.dup_rate, d.sample,
 	        d.n_threads);
 }
 
@@ -57,7 +58,7 @@ static int sq_num(const char *s, double *v)
 
 int sq_cmd_simulate(int argc, char *argv[])
 {
-	enum { O_SNP = 1000, O_INDEL, O_HET, O_ISIZE, O_ISD, O_SAMPLE, O_REGIONS, O_JSON, O_MAXINDEL, O_Q2 };
+	enum { O_SNP = 1000, O_INDEL, O_HET, O_ISIZE, O_ISD, O_SAMPLE, O_REGIONS, O_JSON, O_MAXINDEL, O_Q2, O_DUP };
 	static const struct option lopts[] = {
 		{ "ref", required_argument, 0, 'r' }, { "out", required_argument, 0, 'o' },
 		{ "coverage", required_argument, 0, 'c' }, { "read-length", required_argument, 0, 'l' },
@@ -67,6 +68,7 @@ int sq_cmd_simulate(int argc, char *argv[])
 		{ "error-rate", required_argument, 0, 'e' }, { "sample", required_argument, 0, O_SAMPLE },
 		{ "regions", required_argument, 0, O_REGIONS }, { "threads", required_argument, 0, 't' },
 		{ "max-indel", required_argument, 0, O_MAXINDEL }, { "q2-tails", required_argument, 0, O_Q2 },
+		{ "dup-rate", required_argument, 0, O_DUP },
 		{ "json", no_argument, 0, O_JSON }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	sq_sim_opt_t o;
@@ -109,6 +111,7 @@ int sq_cmd_simulate(int argc, char *argv[])
 			case O_ISD: o.insert_sd = v; break;
 			case O_MAXINDEL: o.max_indel = (int)v; if (o.max_indel != v) o.max_indel = -1; break;
 			case O_Q2: o.q2_tail_frac = v; break;
+			case O_DUP: o.dup_rate = v; break;
 			}
 		}
 	}
@@ -133,6 +136,7 @@ int sq_cmd_simulate(int argc, char *argv[])
 		json_object_set_new(j, "deletions", json_integer(st.n_del));
 		json_object_set_new(j, "het", json_integer(st.n_het));
 		json_object_set_new(j, "hom", json_integer(st.n_hom));
+		json_object_set_new(j, "duplicate_pairs", json_integer(st.n_dup));
 		json_object_set_new(j, "base_error_rate", json_real(st.n_bases ? (double)st.n_bases_err / st.n_bases : 0));
 		if (sq_json_print(j, stdout) < 0) { json_decref(j); return SQ_EXIT_OUTPUT; }
 		json_decref(j);

@@ -95,7 +95,7 @@ int sq_sim_qmodel(sq_sim_t *s)
 
 typedef struct {
 	kstring_t r1, r2;
-	int64_t n_err, n_bases;
+	int64_t n_err, n_bases, n_dup;
 	int err;
 } sq_chunk_t;
 
@@ -145,13 +145,20 @@ static void sq_sim_chunk(void *data, int64_t k, int tid)
 	sq_rng_t rng;
 	(void)tid;
 	ch->r1.l = ch->r2.l = 0;
-	ch->n_err = ch->n_bases = 0;
+	ch->n_err = ch->n_bases = ch->n_dup = 0;
 	if (!fb || !rb || !q) { ch->err = SQ_ENOMEM; goto end; }
 	sq_rng_init(&rng, s->o->seed, 2, (uint64_t)c);
+	const sq_sim_hap_t *h = 0;
+	int r = 0, hh = 0, strand = 0;
+	int64_t F = 0, st = 0;
 	for (int64_t p = p0; p < p1; ++p) {
-		const sq_sim_hap_t *h = 0;
-		int r = 0, hh = 0, tries;
-		int64_t F = 0, st = 0;
+		int tries;
+		/* a PCR duplicate: the previous pair's fragment again, with its own errors (the draw is
+		 * only made when --dup-rate > 0, so other outputs do not change with the option) */
+		if (p > p0 && s->o->dup_rate > 0 && sq_rng_unif(&rng) < s->o->dup_rate) {
+			ch->n_dup++;
+			goto emit;
+		}
 		for (tries = 0; tries < 1000000; ++tries) {
 			double u = sq_rng_unif(&rng) * tot;
 			int lo = 0, hi = s->n_reg - 1;
@@ -176,7 +183,8 @@ static void sq_sim_chunk(void *data, int64_t k, int tid)
 			ch->err = SQ_EINPUT;
 			goto end;
 		}
-		int strand = (int)(sq_rng_next(&rng) >> 63); /* 0: mate 1 forward */
+		strand = (int)(sq_rng_next(&rng) >> 63); /* 0: mate 1 forward */
+emit:;
 		int64_t pf = sq_sim_hap2ref(h, st) + 1, pr = sq_sim_hap2ref(h, st + F - L) + 1;
 		memcpy(fb, h->seq + st, (size_t)L);
 		for (int64_t i = 0; i < L; ++i) rb[i] = sq_comp[(unsigned char)h->seq[st + F - 1 - i]];
@@ -217,6 +225,7 @@ int sq_sim_reads(sq_sim_t *s, const char *r1, const char *r2, sq_sim_stats_t *st
 			if ((ret = sq_bgzf_put(f1, &ch[k].r1, r1)) < 0 || (ret = sq_bgzf_put(f2, &ch[k].r2, r2)) < 0) goto fail;
 			stt->n_bases_err += ch[k].n_err;
 			stt->n_bases += ch[k].n_bases;
+			stt->n_dup += ch[k].n_dup;
 		}
 		if (s->o->progress) {
 			int64_t done = (c0 + nb) * SQ_CHUNK < s->n_pairs ? (c0 + nb) * SQ_CHUNK : s->n_pairs;

@@ -49,6 +49,7 @@ int sq_sim_opt_check(const sq_sim_opt_t *o)
 	SQ_BAD(!(o->error_rate >= 0 && o->error_rate <= 0.2), "--error-rate must be in [0,0.2]");
 	SQ_BAD(!(o->q2_tail_frac >= 0 && o->q2_tail_frac <= 1), "--q2-tails must be in [0,1]");
 	SQ_BAD(o->max_indel < 1 || o->max_indel > 50, "--max-indel must be in [1,50]");
+	SQ_BAD(!(o->dup_rate >= 0 && o->dup_rate < 1), "--dup-rate must be in [0,1)");
 	SQ_BAD(o->n_threads < 1 || o->n_threads > 1024, "bad thread count");
 #undef SQ_BAD
 	return 0;

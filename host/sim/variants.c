@@ -223,10 +223,10 @@ int sq_sim_write_vcf(const sq_sim_t *s, const char *path, const char *tbi)
 	 * same simulation gives the same bytes */
 	ksprintf(&al, "##seqaSimulation=<seed=%llu,snp_rate=%g,indel_rate=%g,het_fraction=%g,max_indel=%d,"
 	          "min_gap=%d,coverage=%g,read_length=%d,insert_mean=%g,insert_sd=%g,error_rate=%g,q2_tails=%g,"
-	          "regions=\"%s\">",
+	          "dup_rate=%g,regions=\"%s\">",
 	          (unsigned long long)o->seed, o->snp_rate, o->indel_rate, o->het_fraction, o->max_indel,
 	          SQ_SIM_MIN_GAP, o->coverage, o->read_len, o->insert_mean, o->insert_sd, o->error_rate,
-	          o->q2_tail_frac, o->regions ? o->regions : "");
+	          o->q2_tail_frac, o->dup_rate, o->regions ? o->regions : "");
 	bcf_hdr_append(h, al.s);
 	al.l = 0;
 	ksprintf(&al, "##reference=file://%s", s->ref_abs);

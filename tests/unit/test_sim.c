@@ -403,6 +403,28 @@ static void test_regions_names_and_stale_tmp(void)
 	SQ_CHECK(sq_test_sh("[ ! -e %s.tmp.999999_R1.fq.gz ] && [ -e %s.tmp.%ld_R1.fq.gz ]", pre, pre, (long)getppid()) == 0);
 }
 
+/* --dup-rate: that fraction of pairs repeat the previous fragment (same name fields but the
+ * index), each with its own errors; the default (0) makes none */
+static void test_duplicates(void)
+{
+	const char *d = sq_test_tmpdir(), *ref = ref_copy(d);
+	char pre[1024], out[256];
+	sq_sim_opt_t o;
+	sq_sim_stats_t st;
+	snprintf(pre, sizeof pre, "%s/d", d);
+	sq_sim_opt_init(&o);
+	o.ref = ref, o.prefix = pre, o.coverage = 5, o.regions = "17:400001-700000", o.dup_rate = 0.1, o.n_threads = 2;
+	SQ_REQUIRE(sq_sim_run(&o, &st) == 0);
+	SQ_CHECKF(fabs((double)st.n_dup / st.n_pairs - 0.1) < 0.02, "%lld duplicates of %lld", (long long)st.n_dup, (long long)st.n_pairs);
+	/* consecutive pairs with equal contig/pos1/pos2/strand/hap: exactly the duplicates */
+	SQ_REQUIRE(sq_test_capture(out, sizeof out, "gzip -dc %s_R1.fq.gz | awk 'NR%%4==1' | "
+	                           "awk -F_ '{k=$1\"_\"$2\"_\"$3\"_\"$4\"_\"$5; if (k==p) n++; p=k} END{print n+0}'", pre) == 0);
+	SQ_CHECKF(atoll(out) == st.n_dup, "%s consecutive repeats, %lld duplicates", out, (long long)st.n_dup);
+	o.dup_rate = 0;
+	SQ_REQUIRE(sq_sim_run(&o, &st) == 0);
+	SQ_CHECK(st.n_dup == 0);
+}
+
 SQ_TESTS = {
 	{ "parse_name", test_parse_name },
 	{ "names_match_reference", test_names_match_reference },
@@ -414,5 +436,6 @@ SQ_TESTS = {
 	{ "bgzip_reference", test_bgzip_reference },
 	{ "errors_leave_nothing", test_errors_leave_nothing },
 	{ "regions_names_and_stale_tmp", test_regions_names_and_stale_tmp },
+	{ "duplicates", test_duplicates },
 	{ 0, 0 }
 };

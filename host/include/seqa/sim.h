@@ -38,6 +38,8 @@ typedef struct {
 	double error_rate;       /* mean substitution error rate of the Q profile (default 0.001) */
 	double q2_tail_frac;     /* fraction of reads ending in a Q2 tail (default 0.003) */
 	int max_indel;           /* longest indel (default 20) */
+	double dup_rate;         /* fraction of pairs that repeat the previous pair's fragment (PCR
+	                          * duplicates: same positions and name fields but the index; default 0) */
 	int n_threads;           /* default 1 */
 	int progress;            /* progress on stderr (the CLI sets it on a TTY) */
 } sq_sim_opt_t;
@@ -51,6 +53,7 @@ typedef struct {
 	int64_t n_pairs, n_snp, n_ins, n_del, n_het, n_hom;
 	int64_t sim_len;         /* non-N bases of the simulated regions */
 	int64_t n_bases, n_bases_err; /* read bases written, and how many carry an error */
+	int64_t n_dup;           /* duplicate pairs among n_pairs */
 } sq_sim_stats_t;
 
 /** Simulate.  0, SQ_EIO (reference missing), SQ_EINPUT (bad FASTA/regions), SQ_EOUTPUT. */
