@@ -20,19 +20,20 @@ HOST=$(hostname -s)
 mkdir -p "$WORK" "$RES"
 for t in bwa samtools python3 /usr/bin/time; do command -v $t >/dev/null || { echo "bench/align: $t not found" >&2; exit 1; }; done
 [ -r "$SRC" ] || { echo "bench/align: $SRC absent" >&2; exit 1; }
-[ -x ./seqa ] || { echo "bench/align: build seqa first (make)" >&2; exit 1; }
+SEQA=${SEQA:-./seqa}
+[ -x "$SEQA" ] || { echo "bench/align: build seqa first (make)" >&2; exit 1; }
 note() { echo "[bench/align] $*" >&2; }
 
 # ---- input (cached) --------------------------------------------------------------------------
 REF=$WORK/chr21.fa
 if [ ! -s $REF.sa ]; then
 	note "reference + bwa index"
-	zcat "$SRC" > $REF && ./seqa index $REF >/dev/null 2>&1 || bwa index $REF 2>/dev/null || exit 1
+	zcat "$SRC" > $REF && $SEQA index $REF >/dev/null 2>&1 || bwa index $REF 2>/dev/null || exit 1
 fi
 SIM=$WORK/sim${COV}x
 if [ ! -s ${SIM}.truth.vcf.gz ]; then
 	note "simulating ${COV}x 2x150"
-	./seqa simulate -r $REF -o $SIM -c $COV -t $THREADS 2>/dev/null || exit 1
+	$SEQA simulate -r $REF -o $SIM -c $COV -t $THREADS 2>/dev/null || exit 1
 fi
 R1=${SIM}_R1.fq.gz; R2=${SIM}_R2.fq.gz
 PAIRS=$(zcat $R1 | awk 'END {print NR / 4}')
@@ -49,7 +50,7 @@ median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (
 run_seqa() {   # BACKEND OUT TAG
 	for i in $(seq $RUNS); do
 		rm -f $2 $2.bai
-		gtime $WORK/$3.$i ./seqa align -r $REF -1 $R1 -2 $R2 -o $2 -t $THREADS --backend $1 \
+		gtime $WORK/$3.$i $SEQA align -r $REF -1 $R1 -2 $R2 -o $2 -t $THREADS --backend $1 \
 			--rg '@RG\tID:sim\tSM:SIM\tLB:sim\tPL:ILLUMINA' 2> $WORK/$3.log || { tail -5 $WORK/$3.log >&2; return 1; }
 	done
 }

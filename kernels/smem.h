@@ -32,6 +32,7 @@ typedef struct {
 	const uint64_t *sa;        /* sampled suffix array, sa[0] = (uint64)-1 as bwa sets it */
 	uint64_t n_sa;
 	int sa_intv;               /* sampling interval (power of two) */
+	const uint64_t *occ64;     /* optional CPU layout (sq_fmi_occ64_build), NULL if absent */
 } sq_fmi_t;
 
 /** Seeding options (bwa mem defaults from sq_smem_opt_init). */
@@ -90,7 +91,12 @@ int sq_smem_ref_batch(const sq_fmi_t *f, const sq_smem_opt_t *o, const sq_smem_j
 /** Reference SA batch: out[i] = sq_fmi_sa(rows[i]). */
 void sq_sa_ref_batch(const sq_fmi_t *f, int64_t n, const uint64_t *rows, uint64_t *out);
 
-/* kernels/cpu/smem_batch.c: same results; interleaves reads and prefetches occurrence blocks. */
+/* kernels/cpu/smem_batch.c: same results; interleaves reads and prefetches occurrence blocks.
+ * sq_fmi_occ64_build makes the CPU layout (per 64 rows: four u64 counts + four one-hot u64
+ * bit-vectors, one cache line; occurrences = count + popcount) from the bwa layout: caller frees
+ * with free(); NULL on ENOMEM.  sq_smem_cpu_ok() is 0 when this CPU lacks POPCNT. */
+uint64_t *sq_fmi_occ64_build(const sq_fmi_t *f);
+int  sq_smem_cpu_ok(void);
 int  sq_smem_cpu_batch(const sq_fmi_t *f, const sq_smem_opt_t *o, const sq_smem_job_t *job,
                        int64_t i0, int64_t i1);
 void sq_sa_cpu_batch(const sq_fmi_t *f, int64_t n, const uint64_t *rows, uint64_t *out);

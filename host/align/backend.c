@@ -36,6 +36,8 @@ typedef struct {   /* the C ABI of libseqa_cuda.so (drivers/cuda/smem_cuda.cu) *
 struct sq_seed_backend_s {
 	be_kind_t kind;
 	const sq_fmi_t *f;
+	sq_fmi_t fl;                /* cpu: the view plus its one-hot occurrence layout */
+	uint64_t *occ64;
 	sq_smem_opt_t o;
 	int n_threads;
 	char name[200];
@@ -66,7 +68,15 @@ static int try_open(sq_seed_backend_t *be, be_kind_t k, int quiet)
 	be->kind = k;
 	switch (k) {
 	case BE_REF: snprintf(be->name, sizeof be->name, "ref"); return 0;
-	case BE_CPU: snprintf(be->name, sizeof be->name, "cpu"); return 0;
+	case BE_CPU:
+		snprintf(be->name, sizeof be->name, "cpu");
+		if (sq_smem_cpu_ok() && !be->f->occ64 && !getenv("SEQA_CPU_OCC_BWA")) {
+			if (!(be->occ64 = sq_fmi_occ64_build(be->f))) return SQ_ENOMEM;
+			be->fl = *be->f;
+			be->fl.occ64 = be->occ64;
+			be->f = &be->fl;
+		}
+		return 0;
 	case BE_OCL:
 		be->h = sq_smem_ocl_open(be->f, &be->o, be->name, sizeof be->name);
 		return be->h ? 0 : SQ_EDEVICE;
@@ -167,5 +177,6 @@ void sq_seed_backend_close(sq_seed_backend_t *be)
 	if (!be) return;
 	if (be->kind == BE_OCL && be->h) sq_smem_ocl_close(be->h);
 	if (be->kind == BE_CUDA && be->h) { be->cu.close(be->h); dlclose(be->cu.dl); }
+	free(be->occ64);
 	free(be);
 }

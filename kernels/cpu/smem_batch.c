@@ -12,8 +12,13 @@
  *     block, so that the cache misses of independent reads overlap (bwa-mem2's interleaving).
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include "smem.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#pragma GCC target("popcnt")
+#endif
 
 typedef struct { uint64_t x[3]; uint32_t qb, qe; } intv_t;
 
@@ -38,6 +43,15 @@ static inline uint32_t occ_word(uint32_t w)
 
 static inline void occ4_raw(const sq_fmi_t *f, uint64_t k, uint64_t cnt[4])
 {
+	if (f->occ64) {   /* one-hot layout: count + popcount, one cache line */
+		const uint64_t *b = f->occ64 + (k >> 6 << 3);
+		uint64_t m = ~0ULL >> (63 - (k & 63));
+		cnt[0] = b[0] + (uint64_t)__builtin_popcountll(b[4] & m);
+		cnt[1] = b[1] + (uint64_t)__builtin_popcountll(b[5] & m);
+		cnt[2] = b[2] + (uint64_t)__builtin_popcountll(b[6] & m);
+		cnt[3] = b[3] + (uint64_t)__builtin_popcountll(b[7] & m);
+		return;
+	}
 	const uint32_t *blk = f->bwt + (k >> 7 << 4);
 	const uint64_t *c0 = (const uint64_t *)blk;
 	const uint32_t *w = blk + 8;
@@ -50,6 +64,34 @@ static inline void occ4_raw(const sq_fmi_t *f, uint64_t k, uint64_t cnt[4])
 	cnt[2] = c0[2] + (x >> 16 & 0xff); cnt[3] = c0[3] + (x >> 24);
 }
 
+uint64_t *sq_fmi_occ64_build(const sq_fmi_t *f)
+{
+	uint64_t n = f->seq_len, nb = (n >> 6) + 1, c[4] = { 0, 0, 0, 0 };
+	uint64_t *o = NULL;
+	if (posix_memalign((void **)&o, 64, (size_t)nb * 64) != 0) return NULL;
+	memset(o, 0, (size_t)nb * 64);
+	for (uint64_t r = 0; r < n; ++r) {
+		uint64_t *b = o + (r >> 6 << 3);
+		if ((r & 63) == 0) { b[0] = c[0]; b[1] = c[1]; b[2] = c[2]; b[3] = c[3]; }
+		uint32_t w = f->bwt[(r >> 7 << 4) + 8 + ((r & 127) >> 4)];
+		int base = (int)(w >> ((~r & 15) << 1) & 3);
+		b[4 + base] |= 1ULL << (r & 63);
+		++c[base];
+	}
+	if ((n & 63) == 0) { uint64_t *b = o + (n >> 6 << 3); b[0] = c[0]; b[1] = c[1]; b[2] = c[2]; b[3] = c[3]; }
+	return o;
+}
+
+int sq_smem_cpu_ok(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("popcnt");
+#else
+	return 1;
+#endif
+}
+
 static inline void occ4(const sq_fmi_t *f, uint64_t k, uint64_t cnt[4])
 {
 	if (k == (uint64_t)-1) { cnt[0] = cnt[1] = cnt[2] = cnt[3] = 0; return; }
@@ -59,7 +101,8 @@ static inline void occ4(const sq_fmi_t *f, uint64_t k, uint64_t cnt[4])
 static inline void prefetch_row(const sq_fmi_t *f, uint64_t k)
 {
 	k -= (k >= f->primary);
-	__builtin_prefetch(f->bwt + (k >> 7 << 4));
+	if (f->occ64) __builtin_prefetch(f->occ64 + (k >> 6 << 3));
+	else __builtin_prefetch(f->bwt + (k >> 7 << 4));
 }
 
 static inline void extend(const sq_fmi_t *f, const intv_t *ik, intv_t ok[4], int is_back)
@@ -235,6 +278,11 @@ int sq_smem_cpu_batch(const sq_fmi_t *f, const sq_smem_opt_t *o, const sq_smem_j
 
 static inline int bwt_base(const sq_fmi_t *f, uint64_t r)
 {
+	if (f->occ64) {
+		const uint64_t *b = f->occ64 + (r >> 6 << 3);
+		uint64_t bit = 1ULL << (r & 63);
+		return (b[5] & bit) ? 1 : (b[6] & bit) ? 2 : (b[7] & bit) ? 3 : 0;
+	}
 	uint32_t w = f->bwt[(r >> 7 << 4) + 8 + ((r & 127) >> 4)];
 	return (int)(w >> ((~r & 15) << 1) & 3);
 }
