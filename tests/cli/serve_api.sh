@@ -31,7 +31,8 @@ seqa = $RUNNER
 run_args = run -r {reference} -1 {r1} -2 {r2} --sample {sample} -o {outdir} -t {threads} --backend {backend}
 reference = $DA/in/ref.fa
 threads = 1
-cpu_slots = 2
+cpu_slots = 1
+gpus = cuda:0
 cancel_grace = 3
 $(cat "$D/tokens.conf")
 EOF
@@ -76,6 +77,17 @@ t_check "QC verdict pass" [ "$(jq -r '[.jobs[].qc] | unique | join(",")' < "$BOD
 JA=$(jq -r '.jobs[] | select(.sample == "A") | .id' < "$BODY_FILE")
 [ "$(api GET "/api/v1/jobs/$JA/qc" "$TOK_PIPE")" = 200 ] && [ "$(jq -r .gate.status < "$BODY_FILE")" = PASS ]; t_check "fetch QC (JSON)" [ $? -eq 0 ]
 t_check "fetch QC report (HTML)" [ "$(api GET "/api/v1/jobs/$JA/qc.html" "$TOK_PIPE")" = 200 ]
+
+# scheduling: one job on the accelerator slot, the other beside it on the CPU slot
+sa=$(sed -n 's/^start [0-9.]* \([^ ]*\) \([^ ]*\)$/\1 \2/p' "$DA/data/batches/$B1/A.slot" | head -n 1)
+sb=$(sed -n 's/^start [0-9.]* \([^ ]*\) \([^ ]*\)$/\1 \2/p' "$DA/data/batches/$B1/B.slot" | head -n 1)
+[ "$(printf '%s\n%s\n' "$sa" "$sb" | sort | tr '\n' ';')" = "cpu:0 unset;cuda:0 0;" ]
+t_check "one job on cuda:0 (CUDA_VISIBLE_DEVICES=0), one beside it on cpu:0 ($sa / $sb)" [ $? -eq 0 ]
+api GET "/api/v1/batches/$B1" "$TOK_PIPE" >/dev/null
+t_check "device recorded per job" [ "$(jq -r '[.jobs[].device] | sort | join(",")' < "$BODY_FILE")" = "cpu:0,cuda:0" ]
+ta=$(awk '$1 == "start" { s = $2 } $1 == "end" { e = $2 } END { print s, e }' "$DA/data/batches/$B1/A.slot")
+tb=$(awk '$1 == "start" { s = $2 } $1 == "end" { e = $2 } END { print s, e }' "$DA/data/batches/$B1/B.slot")
+echo "$ta $tb" | awk '{ exit !($1 < $4 && $3 < $2) }'; t_check "the CPU job ran beside the accelerator job (overlapping)" [ $? -eq 0 ]
 
 # wrong roles
 t_check "pipeline may not cancel: 403" [ "$(api POST "/api/v1/jobs/$JA/cancel" "$TOK_PIPE")" = 403 ]
@@ -132,13 +144,47 @@ code=$(api GET /metrics "$TOK_TECH")
 t_check "metrics: 200" [ "$code" = 200 ]
 grep -q '^seqa_jobs{state="done"} 4$' "$BODY_FILE"; t_check "metrics: jobs by state" [ $? -eq 0 ]
 grep -q '^seqa_stage_duration_seconds_count{stage="align"} 4$' "$BODY_FILE"; t_check "metrics: stage durations" [ $? -eq 0 ]
-grep -q '^seqa_device_busy{device="cpu:1"} [01]$' "$BODY_FILE"; t_check "metrics: device slots" [ $? -eq 0 ]
+grep -q '^seqa_device_busy{device="cuda:0"} [01]$' "$BODY_FILE" && grep -q '^seqa_device_jobs_total{device="cuda:0"} [1-9]' "$BODY_FILE"; t_check "metrics: device slots" [ $? -eq 0 ]
 grep -q '^seqa_outbox_depth ' "$BODY_FILE" && grep -q '^seqa_delivery_failures_total ' "$BODY_FILE"; t_check "metrics: outbox depth and delivery failures" [ $? -eq 0 ]
 grep -q '^seqa_http_auth_failures_total [1-9]' "$BODY_FILE"; t_check "metrics: auth failures counted" [ $? -eq 0 ]
 api GET /api/v1/devices "$TOK_PIPE" >/dev/null
-[ "$(jq '.slots | length' < "$BODY_FILE")" = 2 ] && jq -e '.runtimes | length > 0' < "$BODY_FILE" >/dev/null; t_check "devices: slots and runtimes" [ $? -eq 0 ]
+[ "$(jq '.slots | length' < "$BODY_FILE")" = 2 ] && jq -e '.runtimes | length > 0' < "$BODY_FILE" >/dev/null; t_check "devices: slots (cuda:0, cpu:0) and runtimes" [ $? -eq 0 ]
+
+# over the whole test, never two jobs at once on one slot
+# (intervals of runs that ended; a run killed with the daemon has no end line)
+for f in "$DA"/data/batches/*/*.slot; do
+	awk '$1 == "start" { s = $2; d = $3 } $1 == "end" && s != "" { print d, s, $2; s = "" }' "$f"
+done | sort -k1,1 -k2,2n > "$D/intervals"
+awk '$1 == dev && $2 < last { bad = 1 } { dev = $1; last = $3 } END { exit bad }' "$D/intervals"
+t_check "never two jobs at once on a slot ($(wc -l < "$D/intervals") runs on cuda:0 and cpu:0)" [ $? -eq 0 ]
 
 srv_stop; rc=$?
 t_check "SIGTERM stops the daemon cleanly" [ $rc -eq 0 ]
+
+# ---- TLS, the non-loopback rule, log reopening --------------------------------------------------
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$D/tls.key" -out "$D/tls.pem" -days 2 \
+		-subj "/CN=localhost" -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1
+	sed -e "s|^listen = .*|listen = 127.0.0.1:0\ntls_cert = $DA/tls.pem\ntls_key = $DA/tls.key|" \
+	    -e "s|^data_dir = .*|data_dir = $DA/data\nlog_file = $DA/tls.log|" "$D/seqa.conf" > "$D/tls.conf"
+	srv_start "$D" "$D/tls.conf" || t_fail "HTTPS daemon starts"
+	P=$(cat "$D/port")
+	code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$D/tls.pem" "https://127.0.0.1:$P/api/v1/health")
+	t_check "HTTPS with the configured certificate" [ "$code" = 200 ]
+	code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$D/tls.pem" --tls-max 1.1 "https://127.0.0.1:$P/api/v1/health")
+	t_check "TLS 1.1 refused" [ "$code" = 000 ]
+	code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$D/tls.pem" -H "Authorization: Bearer $TOK_TECH" "https://127.0.0.1:$P/api/v1/jobs")
+	t_check "HTTPS API with a token" [ "$code" = 200 ]
+	grep -q '"level":"info"' "$D/tls.log"; t_check "log_file gets the JSON log" [ $? -eq 0 ]
+	mv "$D/tls.log" "$D/tls.log.1"; kill -HUP "$SRV_PID"; sleep 0.5
+	curl -s -o /dev/null --cacert "$D/tls.pem" "https://127.0.0.1:$P/api/v1/jobs"
+	sleep 0.3
+	grep -q 'log file reopened' "$D/tls.log" && grep -q '401' "$D/tls.log"; t_check "SIGHUP reopens the log file (rotation)" [ $? -eq 0 ]
+	srv_stop
+fi
+sed 's|^listen = .*|listen = 0.0.0.0:0|' "$D/seqa.conf" > "$D/open.conf"
+$SEQA serve --check -c "$D/open.conf" >/dev/null 2>"$D/open.err"; rc=$?
+[ $rc -eq 3 ] && grep -q "not loopback: tls_cert and tls_key are required" "$D/open.err"
+t_check "a non-loopback address without TLS is refused (exit 3)" [ $? -eq 0 ]
 rm -f "$BODY_FILE"
 t_done

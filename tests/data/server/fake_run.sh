@@ -14,6 +14,10 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$out" ] && [ -r "$r1" ] && [ -r "$r2" ] || { echo "fake_run: missing arguments or inputs" >&2; exit 4; }
 mkdir -p "$out/.seqa"
+# where and when it ran (beside the run folder, so outputs stay comparable): for scheduling tests
+echo "start $(date +%s.%N) ${SEQA_DEVICE:-none} ${CUDA_VISIBLE_DEVICES:-unset}" >> "$out.slot"
+trap 'echo "end $(date +%s.%N) ${SEQA_DEVICE:-none}" >> "$out.slot"' EXIT
+trap 'exit 143' TERM
 sleep_s=${FAKE_STAGE_SLEEP:-0.3}
 for st in ingest align call qc; do
 	rec="$out/.seqa/stage-$st.json"
