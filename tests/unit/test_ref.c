@@ -2,6 +2,7 @@
  * `samtools dict`, acceptance/rebuild of existing index sets, no partial outputs on failure. */
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <htslib/faidx.h>
 #include "harness.h"
 #include "seqa/ref.h"
 #include "seqa/util.h"
@@ -329,6 +330,69 @@ static void test_assembly_guess(void)
 	SQ_CHECK(strcmp(r.assembly, "unknown") == 0);
 }
 
+/* Random damage (byte changes, inserted newlines/'>'/CR, cuts): the reader never crashes, and
+ * whatever it accepts, samtools' faidx (htslib fai_build) accepts with the same names/lengths. */
+static void test_random_damage(void)
+{
+	const char *q = sq_test_shared("tiny_chr22/q.fa");
+	if (!q) SQ_SKIP("../shared/data absent");
+	const char *d = sq_test_tmpdir();
+	size_t n;
+	char *orig = sq_read_file(q, &n), p[1024], fai[1100];
+	SQ_REQUIRE(orig && n > 1000);
+	/* start from two records so that damage can hit headers, lines and boundaries */
+	char *base = malloc(2 * n + 16);
+	memcpy(base, orig, n);
+	memcpy(base + n, ">second rec\nACGTACGTAC\nACG\n", 27);
+	size_t bn = n + 27;
+	unsigned x = 12345;
+	int accepted = 0, rejected = 0;
+	snprintf(p, sizeof p, "%s/r.fa", d);
+	snprintf(fai, sizeof fai, "%s/r.fa.fai", d);
+	for (int it = 0; it < 300; ++it) {
+		char *buf = malloc(bn + 8);
+		size_t len = bn;
+		memcpy(buf, base, bn);
+		for (int k = 0; k < 1 + it % 3; ++k) {
+			x = x * 1103515245u + 12345u;
+			size_t at = (x >> 8) % len;
+			switch ((x >> 4) % 6) {
+			case 0: buf[at] = "ACGTNacgtn>\n\r 1-*"[(x >> 12) % 18]; break;
+			case 1: memmove(buf + at + 1, buf + at, len - at); buf[at] = '\n'; ++len; break;
+			case 2: memmove(buf + at, buf + at + 1, len - at - 1); --len; break;
+			case 3: len = at + 1; break;
+			case 4: memmove(buf + at + 1, buf + at, len - at); buf[at] = '>'; ++len; break;
+			default: buf[at] = (char)(x >> 16); break;
+			}
+		}
+		FILE *fp = fopen(p, "wb");
+		SQ_REQUIRE(fp);
+		fwrite(buf, 1, len, fp);
+		fclose(fp);
+		free(buf);
+		int err = 0;
+		sq_ref_t *r = sq_ref_scan(p, 0, &err);
+		if (!r) { SQ_CHECK(err == SQ_EINPUT || err == SQ_EIO); ++rejected; continue; }
+		++accepted;
+		unlink(fai);
+		int ok = fai_build3(p, fai, NULL) == 0;
+		SQ_CHECKF(ok, "iteration %d: accepted by seqa, rejected by htslib fai_build", it);
+		if (ok) {
+			faidx_t *fx = fai_load3(p, fai, NULL, 0);
+			SQ_REQUIRE(fx);
+			SQ_CHECKF(faidx_nseq(fx) == r->n, "iteration %d: %d vs %d sequences", it, faidx_nseq(fx), r->n);
+			for (int i = 0; i < r->n && i < faidx_nseq(fx); ++i)
+				SQ_CHECKF(strcmp(faidx_iseq(fx, i), r->ctg[i].name) == 0 && faidx_seq_len(fx, r->ctg[i].name) == r->ctg[i].len,
+				          "iteration %d: contig %d", it, i);
+			fai_destroy(fx);
+		}
+		sq_ref_destroy(r);
+	}
+	printf("# random damage: %d accepted, %d rejected\n", accepted, rejected);
+	SQ_CHECK(accepted > 20 && rejected > 20);
+	free(orig), free(base);
+}
+
 SQ_TESTS = {
 	{ "index_identical_to_bwa", test_index_identical_to_bwa },
 	{ "index_identical_to_bwa_algos", test_index_identical_to_bwa_algos },
@@ -339,5 +403,6 @@ SQ_TESTS = {
 	{ "bad_fasta", test_bad_fasta },
 	{ "build_failure_leaves_nothing", test_build_failure_leaves_nothing },
 	{ "assembly_guess", test_assembly_guess },
+	{ "random_damage", test_random_damage },
 	{ 0, 0 }
 };
