@@ -306,6 +306,16 @@ int sq_ref_index(const char *fasta, const sq_ref_index_opt_t *opt, sq_ref_index_
 			sq_unlink_set(tmp);
 			goto fail;
 		}
+		/* libbwa read the FASTA itself: it must have seen the contigs we validated */
+		sq_ref_t *chk = sq_ref_read_ann_q(tmp, 1);
+		int same = chk && sq_ref_same(ref, chk, "the new bwa index", 0) == 0;
+		sq_ref_destroy(chk);
+		if (!same) {
+			sq_log_error("libbwa read different contigs from '%s' than seqa did; index not written", fasta);
+			sq_unlink_set(tmp);
+			ret = SQ_EINPUT;
+			goto fail;
+		}
 		unlink(cpath);
 		snprintf(path, sizeof path, "%s.ann", prefix);
 		unlink(path);
