@@ -450,11 +450,11 @@ static int process_region(unit_state_t *st, const cand_t *c_in, int nc_in, int32
 			int ok = 1;
 			for (int t = a0; t < n_aev && ok; ++t) {
 				sq_call_event_t *ev = &aev[t];
-				if (ev->pos < rs - 10 || ev->pos >= re + 10) { ok = 0; break; }
+				if (ev->pos < rs || ev->pos > re) continue;   /* records stay inside their region: sorted, never duplicated */
 				int j;
 				for (j = 0; j < nc; ++j) if (sq_call_event_cmp(&c[j].ev, ev) == 0) break;
 				if (j == nc) {
-					if (nc == MAX_CAND) { ok = 0; break; }
+					if (nc == MAX_CAND) continue;
 					memset(&c[nc], 0, sizeof c[nc]);
 					c[nc].ev = *ev, c[nc].from_asm = 1;
 					nc++;
