@@ -433,7 +433,7 @@ SQ_TESTS = {
 	{ "deterministic", test_deterministic },
 	{ "quality_calibrated", test_quality_calibrated },
 	{ "snps_recovered", test_snps_recovered },
-	{ "bgzip_reference", test_bgzip_reference },
+	{ "sim_bgzip_reference", test_bgzip_reference },
 	{ "errors_leave_nothing", test_errors_leave_nothing },
 	{ "regions_names_and_stale_tmp", test_regions_names_and_stale_tmp },
 	{ "duplicates", test_duplicates },
