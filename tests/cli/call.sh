@@ -86,6 +86,34 @@ gvcf_tiles tiny $D/tiny.g.vcf.gz $D/tiny.bed
 [ "$(bcftools view -H $D/tiny.g.vcf.gz | awk -F'\t' '$5 != "<NON_REF>"' | cut -f1,2,4,7)" = "$(bcftools view -H $D/tiny.vcf.gz | cut -f1,2,4,7)" ] \
 	&& t_ok "tiny_chr22: gVCF variant records = VCF records" || t_fail "tiny_chr22: gVCF variant records differ from VCF"
 
+# ---- 1b. a multi-allelic site: two haplotypes with different ALTs at one position ---------------
+# (synthetic error-free reads tiling each haplotype; expected: one record, ALT C,G or G,C, GT 1/2)
+if command -v bwa >/dev/null 2>&1; then
+	M=$D/multi; mkdir -p $M
+	awk '!/^>/ {printf "%s", $0} END {print ""}' $TINY/q.fa > $M/seq.txt
+	# positions (1-based): 3001 gets C on hap1 and G on hap2 (REF must be neither); 6001 a 3-bp deletion on hap1 only
+	awk -v P=3001 -v D=6001 '{ s = $0; r = substr(s, P, 1); a = (r == "C") ? "T" : "C"; b = (r == "G") ? "A" : "G";
+		h1 = substr(s, 1, P - 1) a substr(s, P + 1); h1 = substr(h1, 1, D) substr(h1, D + 4);
+		h2 = substr(s, 1, P - 1) b substr(s, P + 1);
+		print r, a, b, substr(s, D, 4) > "/dev/stderr"; print h1; print h2 }' $M/seq.txt > $M/haps.txt 2> $M/alleles.txt
+	awk 'function rc(x,   i, o, c) { o = ""; for (i = length(x); i > 0; i--) { c = substr(x, i, 1); o = o (c == "A" ? "T" : c == "C" ? "G" : c == "G" ? "C" : c == "T" ? "A" : "N") } return o }
+		{ for (s = 1; s + 99 <= length($0); s += 3) { r = substr($0, s, 100); if ((s / 3) % 2) r = rc(r);
+		  q = ""; for (i = 0; i < 100; i++) q = q "I"; print "@h" NR "_" s "\n" r "\n+\n" q } }' $M/haps.txt > $M/r.fq
+	cp $TINY/q.fa $M/q.fa && bwa index $M/q.fa 2>/dev/null
+	bwa mem -R '@RG\tID:m\tSM:M' $M/q.fa $M/r.fq 2>/dev/null | samtools sort -o $M/m.bam - 2>/dev/null && samtools index $M/m.bam
+	$SEQA call -r $M/q.fa -i $M/m.bam -o $M/m.vcf.gz --json > $M/m.json 2>/dev/null
+	read r a b del < $M/alleles.txt
+	got=$(bcftools query -i 'POS=3001' -f '%REF %ALT [%GT]' $M/m.vcf.gz)
+	case "$got" in "$r $a,$b 1/2"|"$r $b,$a 1/2") t_ok "multi-allelic: one record $got";; *) t_fail "multi-allelic: got '$got', want '$r $a,$b 1/2'";; esac
+	# the deletion as bcftools norm left-aligns it
+	printf '##fileformat=VCFv4.2\n##contig=<ID=q,length=12356>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nq\t6001\t.\t%s\t%s\t.\t.\t.\n' $del $(echo $del | cut -c1) > $M/del.vcf
+	want=$(bcftools norm -f $M/q.fa $M/del.vcf 2>/dev/null | bcftools query -f '%POS %REF %ALT')
+	got=$(bcftools query -i 'GT="0/1"' -f '%POS %REF %ALT' $M/m.vcf.gz)
+	[ -n "$want" ] && [ "$got" = "$want" ] && t_ok "multi-allelic: het deletion at $got (= bcftools norm)" || t_fail "multi-allelic: deletion got '$got' want '$want'"
+	[ "$(bcftools view -H $M/m.vcf.gz | wc -l)" -eq 2 ] && t_ok "multi-allelic: no other records" || t_fail "multi-allelic: $(bcftools view -H $M/m.vcf.gz | wc -l) records (want 2)"
+	stats_match multi $M/m.vcf.gz $M/m.json
+fi
+
 # ---- 2. simulated 30x 2x150 slice of GRCh38 chr21 vs truth and vs bcftools -------------------
 # seqa simulate (seed fixed; SNP 1e-3, indel 1.5e-4), bwa mem | fixmate | sort | markdup.
 # Accuracy is asserted on the callable region: bases with >= 5 reads of MAPQ >= 20 by
