@@ -519,6 +519,7 @@ static void kill_orphan(void *arg, long long id, int pid)
 	}
 	size_t n = fread(cmd, 1, sizeof cmd - 1, fp);
 	fclose(fp);
+	for (size_t i = 0; i < n; ++i) if (cmd[i] == 0) cmd[i] = ' '; /* argv is NUL-separated */
 	cmd[n] = 0;
 	/* only our own kind of child, leading its own process group */
 	if (strstr(cmd, "seqa") && getpgid(pid) == pid) {

@@ -90,6 +90,21 @@ t_check "job QC verdict recorded" [ "$(job_field "$J1" qc "$TOK_PIPE")" = "$(ech
 t_check "QC report (HTML)" [ "$(api GET "/api/v1/jobs/$J1/qc.html" "$TOK_PIPE")" = 200 ]
 bcftools view -H "$O1/S1.vcf.gz" >/dev/null 2>&1; t_check "the job's VCF reads with bcftools" [ $? -eq 0 ]
 
+# the dashboard's sample page on the real QC result (headless Chromium), with a screenshot
+CHROME=$(command -v chromium || command -v chromium-browser)
+if [ -n "$CHROME" ]; then
+	timeout 90 "$CHROME" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --user-data-dir="$DA/profile" \
+		--virtual-time-budget=10000 --dump-dom "$URL/job.html?id=$J1#token=$TOK_TECH" > "$D/job.dom" 2>/dev/null
+	n=$(grep -o '<svg class="qc-plot"' "$D/job.dom" | wc -l)
+	t_check "dashboard: real QC plots on the sample page ($n)" [ "$n" -ge 2 ]
+	grep -q "id=\"qc-gate\"[^>]*>.*class=\"badge s-$(echo "$g" | tr A-Z a-z)\">$g" "$D/job.dom"; t_check "dashboard: the real QC gate ($g)" [ $? -eq 0 ]
+	timeout 90 "$CHROME" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --user-data-dir="$DA/profile" \
+		--virtual-time-budget=10000 --window-size=1400,2400 --screenshot="$DA/job.png" "$URL/job.html?id=$J1#token=$TOK_TECH" >/dev/null 2>&1
+	t_check "dashboard screenshot $D/job.png" [ -s "$D/job.png" ]
+else
+	t_fail "chromium is needed for the dashboard check (make deps installs it)"
+fi
+
 # ---- deliveries reach the inbox ------------------------------------------------------------------
 delivered() { api GET /api/v1/deliveries "$TOK_TECH" >/dev/null; [ "$(jq '[.deliveries[] | select(.state == "delivered")] | length' < "$BODY_FILE")" -ge "$1" ]; }
 wait_until 60 delivered 2; t_check "2 deliveries delivered (API, from the outbox)" [ $? -eq 0 ]

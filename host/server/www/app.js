@@ -148,7 +148,7 @@ async function pageJob() {
   gd.className = '';
   gd.replaceChildren(el('p', {}, 'Gate: ', badge(g.status || 'NA'), ' ', g.profile_id ? 'profile ' + g.profile_id + ' ' + (g.profile_version || '') : ''),
     el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'Metric'), el('th', {}, 'Value'), el('th', {}, 'Rule'), el('th', {}, 'Status'))),
-      el('tbody', {}, ...(g.checks || []).map((c) => el('tr', {}, el('td', {}, c.metric), el('td', {}, String(c.value)), el('td', {}, c.rule || ''), el('td', {}, badge(c.status)))))));
+      el('tbody', {}, ...(g.checks || []).map((c) => el('tr', {}, el('td', {}, c.metric), el('td', {}, String(c.value)), el('td', {}, [c.rule || '', c.fail !== undefined && c.fail !== null ? 'fail ' + c.fail : '', c.warn !== undefined && c.warn !== null ? 'warn ' + c.warn : ''].filter((x) => x).join(' · ')), el('td', {}, badge(c.status)))))));
   const ms = findMetrics(qc, '', []);
   const md = document.getElementById('qc-metrics');
   md.className = '';
