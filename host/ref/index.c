@@ -191,7 +191,7 @@ static int sq_bwa_build_child(const char *fasta, const char *tmp, int algo, int 
 		sq_log_error("bwa index build of '%s' killed by signal %d (out of memory?)", fasta, WTERMSIG(st));
 	else
 		sq_log_error("bwa index build of '%s' failed (libbwa exit status %d): see the message above "
-		             "(disk full or unwritable directory?)", fasta, WEXITSTATUS(st));
+		             "(unwritable directory? write elsewhere with -p PREFIX; disk full?)", fasta, WEXITSTATUS(st));
 	return SQ_EOUTPUT;
 }
 

@@ -139,9 +139,12 @@ static void test_bgzip_reference(void)
 	SQ_CHECK(sq_ref_check_index(p) == 0);
 	/* samtools reads through our .fai/.gzi: same bases as the plain file */
 	SQ_REQUIRE(sq_test_capture(a, sizeof a, "samtools faidx %s q:1000-1100 | tail -n +2", p) == 0);
-	SQ_REQUIRE(sq_test_capture(b, sizeof b, "samtools faidx %s q:1000-1100 | tail -n +2", q) == 0 || 1);
+	char plain[1024];
+	snprintf(plain, sizeof plain, "%s/plain.fa", d);
+	cp(q, plain); /* samtools writes plain.fa.fai: never into ../shared */
+	SQ_REQUIRE(sq_test_capture(b, sizeof b, "samtools faidx %s q:1000-1100 | tail -n +2", plain) == 0);
 	SQ_CHECK(strlen(a) > 100);
-	SQ_CHECK(strcmp(a, b) == 0 || b[0] == 0); /* b is empty when q.fa.fai cannot be written in ../shared */
+	SQ_CHECK(strcmp(a, b) == 0);
 	/* plain gzip: the bwa index and the table are built, the .fai is not (warned) */
 	snprintf(p, sizeof p, "%s/q2.fa.gz", d);
 	SQ_REQUIRE(sq_test_sh("gzip -c %s > %s", q, p) == 0);
