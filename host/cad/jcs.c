@@ -166,7 +166,7 @@ static void jcs_value(sbuf_t *b, const json_t *j)
 		json_t *e;
 		if (n && !keys) { b->err = SQ_ENOMEM; return; }
 		json_object_foreach((json_t *)j, k, e) keys[i++] = k;
-		qsort(keys, n, sizeof *keys, key_cmp);
+		if (n) qsort(keys, n, sizeof *keys, key_cmp);
 		sb_puts(b, "{");
 		for (i = 0; i < n; ++i) {
 			if (i) sb_puts(b, ",");

@@ -268,26 +268,29 @@ static json_t *build_manifest(const sq_cad_delivery_opt_t *o, const char *id, co
 	ref = json_object_get(prov, "reference") ? json_deep_copy(json_object_get(prov, "reference")) : json_object();
 	if (!json_object_get(ref, "contigs") && vcf_path) json_object_set_new(ref, "contigs", vcf_contigs(vcf_path));
 	json_t *prof = json_object_get(dec, "profile") ? json_object_get(dec, "profile") : json_object_get(prov, "qc_profile");
-	d = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:o, s:O, s:{s:s, s:s, s:s}, s:O, s:O, s:O, s:O, s:O, s:O, s:s, s:s, s:O}",
+	/* every value below is a new reference ("o"): borrowed ones via B() */
+#define B(v) ((v) ? json_incref(v) : json_null())
+	json_t *metrics = json_object_get(qc, "metrics") ? json_object_get(qc, "metrics") : json_object_get(json_object_get(qc, "gate"), "checks");
+	d = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:s, s:s, s:s}, s:o, s:o, s:O, s:O, s:o, s:o, s:s, s:s, s:o}",
 	              "delivery_id", id, "platform_id", o->platform_id, "sample_id", sample,
-	              "indication", json_object_get(prov, "indication") ? json_object_get(prov, "indication") : json_null(),
-	              "qc_profile", prof ? prof : json_null(),
-	              "instrument", json_object_get(ri, "instrument") ? json_object_get(ri, "instrument") : json_null(),
-	              "run_id", json_object_get(ri, "run_id") ? json_object_get(ri, "run_id") : json_null(),
-	              "flowcell", json_object_get(ri, "flowcell") ? json_object_get(ri, "flowcell") : json_null(),
+	              "indication", B(json_object_get(prov, "indication")),
+	              "qc_profile", B(prof),
+	              "instrument", B(json_object_get(ri, "instrument")),
+	              "run_id", B(json_object_get(ri, "run_id")),
+	              "flowcell", B(json_object_get(ri, "flowcell")),
 	              "reference", ref,
-	              "inputs", json_object_get(prov, "inputs") ? json_object_get(prov, "inputs") : json_array(),
+	              "inputs", json_object_get(prov, "inputs") ? json_incref(json_object_get(prov, "inputs")) : json_array(),
 	              "software", "name", "seqa", "version", sq_version(), "commit", sq_commit(),
-	              "backend", json_object_get(prov, "backend") ? json_object_get(prov, "backend") : json_null(),
-	              "device", json_object_get(prov, "device") ? json_object_get(prov, "device") : json_null(),
+	              "backend", B(json_object_get(prov, "backend")),
+	              "device", B(json_object_get(prov, "device")),
 	              "parameters", params, "timings", timings,
-	              "qc", json_pack("{s:O, s:O, s:O}", "metrics", json_object_get(qc, "metrics") ? json_object_get(qc, "metrics")
-	                              : json_object_get(json_object_get(qc, "gate"), "checks") ? json_object_get(json_object_get(qc, "gate"), "checks") : json_null(),
-	                              "decision", json_object_get(dec, "decision"), "override", json_object_get(dec, "override")),
-	              "files", files, "operator", op, "created", now,
-	              "timestamps", json_object_get(prov, "timestamps") ? json_object_get(prov, "timestamps")
-	                            : json_pack("{s:O, s:O, s:s}", "started", json_object_get(prov, "started") ? json_object_get(prov, "started") : json_null(),
-	                                        "finished", json_object_get(prov, "finished") ? json_object_get(prov, "finished") : json_null(), "manifest", now));
+	              "qc", json_pack("{s:o, s:o, s:o}", "metrics", B(metrics), "decision", B(json_object_get(dec, "decision")),
+	                              "override", B(json_object_get(dec, "override"))),
+	              "files", B(files), "operator", op, "created", now,
+	              "timestamps", json_object_get(prov, "timestamps") ? json_incref(json_object_get(prov, "timestamps"))
+	                            : json_pack("{s:o, s:o, s:s}", "started", B(json_object_get(prov, "started")),
+	                                        "finished", B(json_object_get(prov, "finished")), "manifest", now));
+#undef B
 	json_decref(params), json_decref(timings);
 	if (!d) { json_decref(ri); return NULL; }
 	/* the RO-Crate view */
