@@ -33,6 +33,8 @@ typedef struct {
 	uint64_t n_sa;
 	int sa_intv;               /* sampling interval (power of two) */
 	const uint64_t *occ64;     /* optional CPU layout (sq_fmi_occ64_build), NULL if absent */
+	const uint32_t *sa_dense;  /* optional denser suffix-array sample (sq_fmi_sa_dense_*), */
+	int sa_dense_intv;         /*   every sa_dense_intv-th row; (uint32)-1 stands for (uint64)-1 */
 } sq_fmi_t;
 
 /** Seeding options (bwa mem defaults from sq_smem_opt_init). */
@@ -96,6 +98,12 @@ void sq_sa_ref_batch(const sq_fmi_t *f, int64_t n, const uint64_t *rows, uint64_
  * bit-vectors, one cache line; occurrences = count + popcount) from the bwa layout: caller frees
  * with free(); NULL on ENOMEM.  sq_smem_cpu_ok() is 0 when this CPU lacks POPCNT. */
 uint64_t *sq_fmi_occ64_build(const sq_fmi_t *f);
+/* Denser suffix-array sample for the CPU (fewer LF steps per lookup): allocate with _alloc
+ * (NULL when the reference is too large for 32-bit values, or ENOMEM), then fill it with
+ * _fill over the ranges [j0,j1) of bwa's sampled rows (independent: run them on threads).
+ * Every row is visited once, walking LF from each sampled row to the next. */
+uint32_t *sq_fmi_sa_dense_alloc(const sq_fmi_t *f, int intv);
+void sq_fmi_sa_dense_fill(const sq_fmi_t *f, uint32_t *dense, int intv, uint64_t j0, uint64_t j1);
 int  sq_smem_cpu_ok(void);
 int  sq_smem_cpu_batch(const sq_fmi_t *f, const sq_smem_opt_t *o, const sq_smem_job_t *job,
                        int64_t i0, int64_t i1);

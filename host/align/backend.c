@@ -38,6 +38,7 @@ struct sq_seed_backend_s {
 	const sq_fmi_t *f;
 	sq_fmi_t fl;                /* cpu: the view plus its one-hot occurrence layout */
 	uint64_t *occ64;
+	uint32_t *sa_dense;
 	sq_smem_opt_t o;
 	int n_threads;
 	char name[200];
@@ -63,6 +64,32 @@ static void *cuda_load(cuda_api_t *cu)
 	return cu->dl;
 }
 
+typedef struct { sq_seed_backend_t *be; uint64_t chunk; int intv; } dense_for_t;
+
+static void dense_for(void *data, int64_t i, int tid)
+{
+	dense_for_t *d = data;
+	(void)tid;
+	sq_fmi_sa_dense_fill(&d->be->fl, d->be->sa_dense, d->intv, (uint64_t)i * d->chunk, (uint64_t)(i + 1) * d->chunk);
+}
+
+/* Suffix-array samples every 8 rows instead of bwa's 32: about 4x fewer LF steps per seed,
+ * for 4 bytes per 8 rows (built once per run in ~seq_len LF steps over all threads). */
+static void dense_build(sq_seed_backend_t *be)
+{
+	const int intv = 8;
+	if (getenv("SEQA_CPU_SA_BWA") || !(be->sa_dense = sq_fmi_sa_dense_alloc(&be->fl, intv))) return;
+	dense_for_t d = { be, 4096, intv };
+	double t0 = sq_realtime();
+	if (sq_for(be->n_threads, dense_for, &d, (int64_t)((be->fl.n_sa + d.chunk - 1) / d.chunk)) < 0) {
+		free(be->sa_dense); be->sa_dense = NULL;
+		return;
+	}
+	be->fl.sa_dense = be->sa_dense;
+	be->fl.sa_dense_intv = intv;
+	sq_log_debug("dense suffix-array sample (every %d rows) built in %.2f s", intv, sq_realtime() - t0);
+}
+
 static int try_open(sq_seed_backend_t *be, be_kind_t k, int quiet)
 {
 	be->kind = k;
@@ -75,6 +102,7 @@ static int try_open(sq_seed_backend_t *be, be_kind_t k, int quiet)
 			be->fl = *be->f;
 			be->fl.occ64 = be->occ64;
 			be->f = &be->fl;
+			dense_build(be);
 		}
 		return 0;
 	case BE_OCL:
@@ -178,5 +206,6 @@ void sq_seed_backend_close(sq_seed_backend_t *be)
 	if (be->kind == BE_OCL && be->h) sq_smem_ocl_close(be->h);
 	if (be->kind == BE_CUDA && be->h) { be->cu.close(be->h); dlclose(be->cu.dl); }
 	free(be->occ64);
+	free(be->sa_dense);
 	free(be);
 }

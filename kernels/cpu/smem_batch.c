@@ -303,10 +303,57 @@ static inline uint64_t lf(const sq_fmi_t *f, uint64_t k)
 	return f->L2[c] + occ1(f, k, c);
 }
 
+uint32_t *sq_fmi_sa_dense_alloc(const sq_fmi_t *f, int intv)
+{
+	if (f->seq_len + 1 >= 0xffffffffULL || intv < 1 || f->sa_intv % intv != 0) return NULL;
+	uint32_t *d = malloc((size_t)(f->seq_len / (uint64_t)intv + 1) * sizeof *d);
+	if (!d) return NULL;
+	for (uint64_t j = 0; j < f->n_sa; ++j)   /* bwa's samples are also dense samples */
+		d[j * (uint64_t)(f->sa_intv / intv)] = (uint32_t)f->sa[j];
+	return d;
+}
+
+void sq_fmi_sa_dense_fill(const sq_fmi_t *f, uint32_t *dense, int intv, uint64_t j0, uint64_t j1)
+{
+	uint64_t mask = (uint64_t)f->sa_intv - 1, dm = (uint64_t)intv - 1;
+	uint64_t k[SA_LANES], v[SA_LANES], next = j0;
+	int live = 0, on[SA_LANES];
+	pthread_once(&table_once, init_table);
+	if (j1 > f->n_sa) j1 = f->n_sa;
+	for (int l = 0; l < SA_LANES; ++l) on[l] = 0;
+	for (;;) {
+		for (int l = 0; l < SA_LANES; ++l)
+			if (!on[l] && next < j1) {
+				k[l] = next * (uint64_t)f->sa_intv;
+				v[l] = next ? f->sa[next] : f->seq_len;   /* row 0 ('$') is at text position seq_len */
+				++next;
+				on[l] = 1; ++live;
+			}
+		if (live == 0) break;
+		for (int l = 0; l < SA_LANES; ++l) {
+			if (!on[l]) continue;
+			k[l] = lf(f, k[l]);        /* value of LF(r) is value(r) - 1 */
+			--v[l];
+			if ((k[l] & mask) == 0) { on[l] = 0; --live; continue; }   /* next segment's start */
+			if ((k[l] & dm) == 0) dense[k[l] / (uint64_t)intv] = (uint32_t)v[l];
+			prefetch_row(f, k[l]);
+		}
+	}
+}
+
+static inline uint64_t sa_sample(const sq_fmi_t *f, uint64_t k)
+{
+	if (f->sa_dense) {
+		uint32_t x = f->sa_dense[k / (uint64_t)f->sa_dense_intv];
+		return x == 0xffffffffu ? (uint64_t)-1 : x;
+	}
+	return f->sa[k / (uint64_t)f->sa_intv];
+}
+
 void sq_sa_cpu_batch(const sq_fmi_t *f, int64_t n, const uint64_t *rows, uint64_t *out)
 {
 	pthread_once(&table_once, init_table);
-	uint64_t mask = (uint64_t)f->sa_intv - 1;
+	uint64_t mask = f->sa_dense ? (uint64_t)f->sa_dense_intv - 1 : (uint64_t)f->sa_intv - 1;
 	uint64_t k[SA_LANES], d[SA_LANES];
 	int64_t idx[SA_LANES], next = 0;
 	int live = 0;
@@ -316,7 +363,7 @@ void sq_sa_cpu_batch(const sq_fmi_t *f, int64_t n, const uint64_t *rows, uint64_
 		for (int l = 0; l < SA_LANES; ++l) {
 			while (idx[l] < 0 && next < n) {
 				uint64_t r = rows[next];
-				if ((r & mask) == 0) { out[next] = f->sa[r / (uint64_t)f->sa_intv]; ++next; continue; }
+				if ((r & mask) == 0) { out[next] = sa_sample(f, r); ++next; continue; }
 				idx[l] = next++; k[l] = r; d[l] = 0; ++live;
 				prefetch_row(f, r);
 			}
@@ -327,7 +374,7 @@ void sq_sa_cpu_batch(const sq_fmi_t *f, int64_t n, const uint64_t *rows, uint64_
 			k[l] = lf(f, k[l]);
 			++d[l];
 			if ((k[l] & mask) == 0) {
-				out[idx[l]] = d[l] + f->sa[k[l] / (uint64_t)f->sa_intv];
+				out[idx[l]] = d[l] + sa_sample(f, k[l]);
 				idx[l] = -1; --live;
 			} else prefetch_row(f, k[l]);
 		}
