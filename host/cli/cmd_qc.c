@@ -36,6 +36,8 @@ static void usage(FILE *fp)
 "Metrics:\n"
 "      --target BED         depth metrics over these regions instead of the autosomes\n"
 "      --fingerprint-sites F  panel of SNVs (VCF or 'contig pos ref alt'): genotypes stored\n"
+"      --contamination-sites F  population SNVs with allele frequencies (VCF INFO/AF or\n"
+"                           'contig pos ref alt af'): FREEMIX-style contamination [own sites]\n"
 "      --min-mapq N         depth: minimum MAPQ [20]\n"
 "      --min-baseq N        depth: minimum base quality [20]\n"
 "      --count-overlaps     count both mates where they overlap [once]\n"
@@ -131,7 +133,7 @@ static int do_override(const char *target, const char *who, const char *why, int
 
 int sq_cmd_qc(int argc, char *argv[])
 {
-	enum { O_TARGET = 1000, O_FP, O_MINMQ, O_MINBQ, O_OVL, O_OVBY, O_OVWHY, O_JSON, O_CMP, O_PROFILES, O_OVERRIDE };
+	enum { O_TARGET = 1000, O_FP, O_CS, O_MINMQ, O_MINBQ, O_OVL, O_OVBY, O_OVWHY, O_JSON, O_CMP, O_PROFILES, O_OVERRIDE };
 	static const struct option lo[] = {
 		{ "r1", required_argument, 0, '1' }, { "r2", required_argument, 0, '2' },
 		{ "bam", required_argument, 0, 'b' }, { "vcf", required_argument, 0, 'V' },
@@ -139,6 +141,7 @@ int sq_cmd_qc(int argc, char *argv[])
 		{ "indication", required_argument, 0, 'i' }, { "profile", required_argument, 0, 'p' },
 		{ "profiles", required_argument, 0, O_PROFILES }, { "declared-sex", required_argument, 0, 'x' },
 		{ "target", required_argument, 0, O_TARGET }, { "fingerprint-sites", required_argument, 0, O_FP },
+		{ "contamination-sites", required_argument, 0, O_CS },
 		{ "min-mapq", required_argument, 0, O_MINMQ }, { "min-baseq", required_argument, 0, O_MINBQ },
 		{ "count-overlaps", no_argument, 0, O_OVL }, { "override", required_argument, 0, O_OVERRIDE },
 		{ "override-by", required_argument, 0, O_OVBY }, { "override-reason", required_argument, 0, O_OVWHY },
@@ -174,6 +177,7 @@ int sq_cmd_qc(int argc, char *argv[])
 			break;
 		case O_TARGET: opt.target_bed = optarg; break;
 		case O_FP: opt.fp_sites = optarg; break;
+		case O_CS: opt.contam_sites = optarg; break;
 		case O_MINMQ: opt.min_mapq = atoi(optarg); break;
 		case O_MINBQ: opt.min_baseq = atoi(optarg); break;
 		case O_OVL: opt.count_overlaps = 1; break;
@@ -242,6 +246,7 @@ int sq_cmd_qc(int argc, char *argv[])
 	if (vcf) json_object_set_new(inputs, "vcf", json_string(vcf));
 	if (opt.reference) json_object_set_new(inputs, "reference", json_string(opt.reference));
 	if (opt.fp_sites) json_object_set_new(inputs, "fingerprint_sites", json_string(opt.fp_sites));
+	if (opt.contam_sites) json_object_set_new(inputs, "contamination_sites", json_string(opt.contam_sites));
 	if (opt.target_bed) json_object_set_new(inputs, "target_bed", json_string(opt.target_bed));
 
 	json_t *st = 0;

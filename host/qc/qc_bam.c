@@ -29,7 +29,8 @@
 #include "seqa/util.h"
 #include "qc_internal.h"
 
-KHASH_MAP_INIT_STR(qcmate, int64_t)
+typedef struct { int64_t end, mpos; } qc_mate_t;    /* first mate's aligned end; where its mate is */
+KHASH_MAP_INIT_STR(qcmate, qc_mate_t)
 
 #define QC_WIN   (1 << 20)        /* ring buffer: positions in flight */
 #define QC_MAXD  1000             /* depth histogram cap */
@@ -37,7 +38,8 @@ KHASH_MAP_INIT_STR(qcmate, int64_t)
 #define QC_ABBINS 50              /* allele-balance histogram bins */
 
 typedef struct { int64_t beg, end; } qc_iv_t;             /* 0-based half-open */
-typedef struct { int64_t pos; char ref, alt; int ref_n, alt_n; } qc_fpsite_t;
+typedef struct { int64_t pos; char ref, alt; int ref_n, alt_n; float af; } qc_fpsite_t;
+typedef struct { qc_fpsite_t **s; int *n; int it; } qc_sites_t;    /* per contig, sorted */
 
 typedef struct {
 	const sq_qc_opt_t *opt;
@@ -47,16 +49,18 @@ typedef struct {
 	int n_ctg;
 	int *cls;
 	qc_iv_t **tgt; int *n_tgt;                 /* target BED per contig (NULL: no BED) */
-	qc_fpsite_t **fp; int *n_fp;               /* fingerprint sites per contig */
+	qc_sites_t fp;                             /* fingerprint panel */
+	qc_sites_t cs;                             /* contamination panel (with allele frequencies) */
 	/* current contig */
 	int tid; int64_t len;
 	char *ref; hts_pos_t ref_len;
 	int64_t done;                              /* positions < done are finalised */
-	int it_tgt, it_fp;
+	int it_tgt;
 	uint32_t *dp;
 	uint16_t (*cnt)[4];
 	khash_t(qcmate) *mates;
 	int warned_span;
+	int64_t n_since_sweep;
 	/* flagstat [0] QC-passed, [1] QC-failed */
 	int64_t total[2], primary[2], secondary[2], supp[2], dup[2], pdup[2], mapped[2], pmapped[2];
 	int64_t paired[2], read1[2], read2[2], proper[2], both[2], single[2], diffchr[2], diffchr5[2];
@@ -134,45 +138,81 @@ static int load_bed(qc_bam_t *q, const char *path)
 	return 0;
 }
 
-/* VCF-like or TSV: contig, 1-based pos, then (VCF: ID) ref, alt.  Lines starting '#' skipped. */
-static int load_fp(qc_bam_t *q, const char *path)
+/* Allele frequency from a VCF INFO column ("AF=0.12;..."), or -1. */
+static float info_af(const char *info)
+{
+	const char *p = info;
+	while (p && *p) {
+		if (strncmp(p, "AF=", 3) == 0) return strtof(p + 3, 0);
+		p = strchr(p, ';');
+		if (p) ++p;
+	}
+	return -1;
+}
+
+/* SNV sites: VCF (CHROM POS ID REF ALT QUAL FILTER INFO; AF from INFO) or TSV "contig pos ref alt
+ * [af]" (1-based).  Lines starting '#', multi-allelic and non-SNV sites skipped; with need_af,
+ * sites without an AF in (0, 1) too. */
+static int load_sites(qc_bam_t *q, const char *path, qc_sites_t *L, int need_af)
 {
 	htsFile *fp = hts_open(path, "r");
 	kstring_t s = { 0, 0, 0 };
 	int64_t *m = 0, ln = 0;
 	int ret = 0;
-	if (!fp) { sq_log_error("cannot open fingerprint panel '%s'", path); return SQ_EIO; }
-	q->fp = sq_calloc(q->n_ctg, sizeof *q->fp);
-	q->n_fp = sq_calloc(q->n_ctg, sizeof *q->n_fp);
+	if (!fp) { sq_log_error("cannot open site list '%s'", path); return SQ_EIO; }
+	L->s = sq_calloc(q->n_ctg, sizeof *L->s);
+	L->n = sq_calloc(q->n_ctg, sizeof *L->n);
 	m = sq_calloc(q->n_ctg, sizeof *m);
-	if (!q->fp || !q->n_fp || !m) { ret = SQ_ENOMEM; goto fail; }
+	if (!L->s || !L->n || !m) { ret = SQ_ENOMEM; goto fail; }
 	while (hts_getline(fp, '\n', &s) >= 0) {
-		char name[1024], a[4][256];
-		long long pos;
+		char *tok[9];
+		int nt = 0;
 		++ln;
 		if (s.l == 0 || s.s[0] == '#') continue;
-		int k = sscanf(s.s, "%1023s %lld %255s %255s %255s", name, &pos, a[0], a[1], a[2]);
-		if (k < 4 || pos < 1) { sq_log_error("%s:%lld: expected 'contig pos ref alt' or VCF", path, (long long)ln); ret = SQ_EINPUT; goto fail; }
-		const char *ref = a[0], *alt = a[1];
-		if (k == 5 && base4(a[0][0]) < 0) { ref = a[1]; alt = a[2]; }   /* VCF: ID column */
+		for (char *p = s.s, *save = 0; nt < 9 && (p = strtok_r(nt ? 0 : p, " \t\r", &save)); ) tok[nt++] = p;
+		long long pos = nt >= 2 ? strtoll(tok[1], 0, 10) : 0;
+		if (nt < 4 || pos < 1) { sq_log_error("%s:%lld: expected 'contig pos ref alt [af]' or VCF", path, (long long)ln); ret = SQ_EINPUT; goto fail; }
+		const char *ref = tok[2], *alt = tok[3];
+		float af = nt >= 5 ? strtof(tok[4], 0) : -1;
+		if (nt >= 5 && base4(tok[2][0]) < 0) { ref = tok[3]; alt = tok[4]; af = nt >= 8 ? info_af(tok[7]) : -1; }   /* VCF */
 		if (strlen(ref) != 1 || strlen(alt) != 1 || base4(ref[0]) < 0 || base4(alt[0]) < 0) continue; /* SNVs only */
-		int tid = sam_hdr_name2tid(q->h, name);
+		if (need_af && !(af > 0 && af < 1)) continue;
+		int tid = sam_hdr_name2tid(q->h, tok[0]);
 		if (tid < 0) continue;
-		if (q->n_fp[tid] == m[tid]) {
+		if (L->n[tid] == m[tid]) {
 			m[tid] = m[tid] ? 2 * m[tid] : 64;
-			qc_fpsite_t *p = sq_realloc(q->fp[tid], m[tid] * sizeof *p);
+			qc_fpsite_t *p = sq_realloc(L->s[tid], m[tid] * sizeof *p);
 			if (!p) { ret = SQ_ENOMEM; goto fail; }
-			q->fp[tid] = p;
+			L->s[tid] = p;
 		}
-		q->fp[tid][q->n_fp[tid]++] = (qc_fpsite_t){ pos - 1, (char)(ref[0] & 0xdf), (char)(alt[0] & 0xdf), 0, 0 };
+		L->s[tid][L->n[tid]++] = (qc_fpsite_t){ pos - 1, (char)(ref[0] & 0xdf), (char)(alt[0] & 0xdf), 0, 0, af };
 	}
 	for (int t = 0; t < q->n_ctg; ++t)
-		if (q->n_fp[t]) qsort(q->fp[t], q->n_fp[t], sizeof(qc_fpsite_t), fp_cmp);
+		if (L->n[t]) qsort(L->s[t], L->n[t], sizeof(qc_fpsite_t), fp_cmp);
 fail:
 	free(m);
 	free(s.s);
 	hts_close(fp);
 	return ret;
+}
+
+static void sites_free(qc_sites_t *L, int n_ctg)
+{
+	if (L->s) for (int t = 0; t < n_ctg; ++t) free(L->s[t]);
+	free(L->s);
+	free(L->n);
+}
+
+/* Record the base counts at pos for the list's sites there. */
+static void sites_update(qc_sites_t *L, int tid, int64_t pos, const uint16_t *cnt)
+{
+	if (!L->s || !L->n[tid]) return;
+	while (L->it < L->n[tid] && L->s[tid][L->it].pos < pos) L->it++;
+	while (L->it < L->n[tid] && L->s[tid][L->it].pos == pos) {
+		qc_fpsite_t *s = &L->s[tid][L->it++];
+		s->ref_n = cnt[base4(s->ref)];
+		s->alt_n = cnt[base4(s->alt)];
+	}
 }
 
 /* ---- per-position finalisation ---------------------------------------------------------- */
@@ -226,14 +266,8 @@ static void finalise(qc_bam_t *q, int64_t pos)
 		}
 		(void)alt;
 	}
-	if (q->fp && q->n_fp[q->tid]) {
-		while (q->it_fp < q->n_fp[q->tid] && q->fp[q->tid][q->it_fp].pos < pos) q->it_fp++;
-		while (q->it_fp < q->n_fp[q->tid] && q->fp[q->tid][q->it_fp].pos == pos) {
-			qc_fpsite_t *s = &q->fp[q->tid][q->it_fp++];
-			s->ref_n = q->cnt[w][base4(s->ref)];
-			s->alt_n = q->cnt[w][base4(s->alt)];
-		}
-	}
+	sites_update(&q->fp, q->tid, pos, q->cnt[w]);
+	sites_update(&q->cs, q->tid, pos, q->cnt[w]);
 clear:
 	q->dp[w] = 0;
 	memset(q->cnt[w], 0, sizeof q->cnt[w]);
@@ -252,12 +286,24 @@ static void mates_clear(qc_bam_t *q)
 	kh_clear(qcmate, q->mates);
 }
 
+/* Forget first mates whose mate should have come by now (it was filtered out: duplicate, low
+ * MAPQ, secondary...), so the table stays small on a whole chromosome. */
+static void mates_sweep(qc_bam_t *q, int64_t pos)
+{
+	for (khint_t k = kh_begin(q->mates); k != kh_end(q->mates); ++k)
+		if (kh_exist(q->mates, k) && kh_val(q->mates, k).mpos < pos) {
+			free((char *)kh_key(q->mates, k));
+			kh_del(qcmate, q->mates, k);
+		}
+	q->n_since_sweep = 0;
+}
+
 static int contig_begin(qc_bam_t *q, int tid)
 {
 	q->tid = tid;
 	q->len = sam_hdr_tid2len(q->h, tid);
 	q->done = 0;
-	q->it_tgt = q->it_fp = 0;
+	q->it_tgt = q->fp.it = q->cs.it = 0;
 	free(q->ref);
 	q->ref = 0;
 	q->ref_len = 0;
@@ -356,6 +402,7 @@ static int read_add(qc_bam_t *q, bam1_t *b)
 	}
 	if (c->pos < q->done) { sq_log_error("BAM is not coordinate-sorted at %s:%lld", sam_hdr_tid2name(q->h, c->tid), (long long)c->pos + 1); return SQ_EINPUT; }
 	flush_to(q, c->pos);
+	if (++q->n_since_sweep >= (1 << 20) && kh_size(q->mates) > 65536) mates_sweep(q, c->pos);
 	if ((c->flag & BAM_FDUP) || c->qual < q->opt->min_mapq) return 0;
 
 	int64_t skip_below = -1;
@@ -363,7 +410,7 @@ static int read_add(qc_bam_t *q, bam1_t *b)
 		const char *qn = bam_get_qname(b);
 		khint_t k = c->mpos <= c->pos ? kh_get(qcmate, q->mates, qn) : kh_end(q->mates);
 		if (k != kh_end(q->mates)) {
-			skip_below = kh_val(q->mates, k);
+			skip_below = kh_val(q->mates, k).end;
 			free((char *)kh_key(q->mates, k));
 			kh_del(qcmate, q->mates, k);
 		} else if (c->mpos >= c->pos) {
@@ -373,7 +420,7 @@ static int read_add(qc_bam_t *q, bam1_t *b)
 			k = kh_put(qcmate, q->mates, key, &absent);
 			if (absent < 0) { free(key); return SQ_ENOMEM; }
 			if (!absent) free(key);
-			kh_val(q->mates, k) = bam_endpos(b);
+			kh_val(q->mates, k) = (qc_mate_t){ bam_endpos(b), c->mpos };
 		}
 	}
 
@@ -509,7 +556,32 @@ static void summarise(qc_bam_t *q, json_t *o)
 	if (err < 0.0005) err = 0.0005;
 	json_t *ct = json_pack("{s:s,s:I,s:f}", "model", "allele-balance ML, own het/hom-alt sites (qc_contam.c)",
 		"sites", (json_int_t)q->n_sites, "error_rate", sq_qc_round(err, 6));
-	if (!q->fai) {
+	if (q->cs.s) {
+		/* population panel: FREEMIX-style model at the panel's sites (autosomes) */
+		int64_t n = 0, k = 0;
+		for (int t = 0; t < q->n_ctg; ++t) if (q->cls[t] == 1) n += q->cs.n[t];
+		sq_qc_afsite_t *v = sq_calloc(n ? n : 1, sizeof *v);
+		for (int t = 0; v && t < q->n_ctg; ++t)
+			for (int i = 0; q->cls[t] == 1 && i < q->cs.n[t]; ++i) {
+				const qc_fpsite_t *s = &q->cs.s[t][i];
+				if (s->ref_n + s->alt_n == 0) continue;
+				v[k++] = (sq_qc_afsite_t){ s->ref_n, s->alt_n, s->af };
+			}
+		double alpha = 0, llr = 0;
+		json_object_set_new(ct, "model", json_string("FREEMIX-style ML at population panel sites (qc_contam.c)"));
+		json_object_set_new(ct, "panel", json_string(q->opt->contam_sites));
+		json_object_set_new(ct, "panel_sites_covered", json_integer(k));
+		if (v && sq_qc_contamination_af(v, k, err, &alpha, &llr) == 0) {
+			json_object_set_new(ct, "status", json_string("ok"));
+			json_object_set_new(ct, "estimate", json_real(sq_qc_round(alpha, 4)));
+			json_object_set_new(ct, "log_likelihood_ratio_vs_0", json_real(sq_qc_round(llr, 3)));
+			sq_qc_metric_num(m, "cross_contamination_rate", sq_qc_round(alpha, 4), "fraction", 1);
+			sq_qc_metric_num(m, "pct_contamination", sq_qc_round(100 * alpha, 2), "%", 0);
+		} else json_object_set_new(ct, "status", json_string("not measured: too few covered panel sites"));
+		free(v);
+		if (q->fai && sq_qc_contamination(q->sites, q->n_sites, err, q->opt->contam_min_af, &alpha, &llr) == 0)
+			json_object_set_new(ct, "own_sites_estimate", json_real(sq_qc_round(alpha, 4)));
+	} else if (!q->fai) {
 		json_object_set_new(ct, "status", json_string("not measured: no reference given"));
 	} else {
 		double alpha = 0, llr = 0;
@@ -527,11 +599,11 @@ static void summarise(qc_bam_t *q, json_t *o)
 	json_object_set_new(o, "allele_balance_histogram", ab);
 
 	/* fingerprint */
-	if (q->fp) {
+	if (q->fp.s) {
 		json_t *sites = json_array();
 		for (int t = 0; t < q->n_ctg; ++t)
-			for (int i = 0; i < q->n_fp[t]; ++i) {
-				const qc_fpsite_t *s = &q->fp[t][i];
+			for (int i = 0; i < q->fp.n[t]; ++i) {
+				const qc_fpsite_t *s = &q->fp.s[t][i];
 				int d = s->ref_n + s->alt_n;
 				double af = d ? (double)s->alt_n / d : 0;
 				const char *gt = d < 8 ? "./." : af < 0.15 ? "0/0" : af > 0.85 ? "1/1" : (af >= 0.25 && af <= 0.75) ? "0/1" : "./.";
@@ -576,7 +648,8 @@ int sq_qc_bam(const char *path, const sq_qc_opt_t *opt, json_t **out)
 	if (!q.cls || !q.dp || !q.cnt || !q.is_hist || !q.mates || !b) { ret = SQ_ENOMEM; goto fail; }
 	for (int t = 0; t < q.n_ctg; ++t) q.cls[t] = sq_qc_contig_class(sam_hdr_tid2name(q.h, t));
 	if (opt->target_bed && (ret = load_bed(&q, opt->target_bed)) < 0) goto fail;
-	if (opt->fp_sites && (ret = load_fp(&q, opt->fp_sites)) < 0) goto fail;
+	if (opt->fp_sites && (ret = load_sites(&q, opt->fp_sites, &q.fp, 0)) < 0) goto fail;
+	if (opt->contam_sites && (ret = load_sites(&q, opt->contam_sites, &q.cs, 1)) < 0) goto fail;
 
 	while ((r = sam_read1(in, q.h, b)) >= 0)
 		if ((ret = read_add(&q, b)) < 0) goto fail;
@@ -592,8 +665,9 @@ int sq_qc_bam(const char *path, const sq_qc_opt_t *opt, json_t **out)
 fail:
 	if (q.mates) { mates_clear(&q); kh_destroy(qcmate, q.mates); }
 	if (q.tgt) for (int t = 0; t < q.n_ctg; ++t) free(q.tgt[t]);
-	if (q.fp) for (int t = 0; t < q.n_ctg; ++t) free(q.fp[t]);
-	free(q.tgt); free(q.n_tgt); free(q.fp); free(q.n_fp);
+	free(q.tgt); free(q.n_tgt);
+	sites_free(&q.fp, q.n_ctg);
+	sites_free(&q.cs, q.n_ctg);
 	free(q.cls); free(q.dp); free(q.cnt); free(q.is_hist); free(q.sites); free(q.ref);
 	if (b) bam_destroy1(b);
 	if (q.h) sam_hdr_destroy(q.h);

@@ -149,7 +149,69 @@ int sq_qc_infer_sex(double a, double x, double y)
 {
 	if (a <= 0) return 0;
 	double rx = x / a, ry = y / a;
-	if (ry >= 0.2 && rx < 0.75) return 2;
-	if (ry < 0.1 && rx >= 0.75) return 1;
+	if (ry >= 0.1 && rx < 0.75) return 2;
+	if (ry < 0.05 && rx >= 0.75) return 1;
+	return 0;
+}
+
+/* ---- with a population panel ------------------------------------------------------------
+ *
+ * VerifyBamID's FREEMIX model without ancestry principal components: at a panel site with
+ * population alternate-allele frequency p, the sample's genotype g and the contaminant's h (alt
+ * allele counts 0..2) are independent Hardy-Weinberg draws; the reads are binomial with alt
+ * probability from f = (1 - a) g/2 + a h/2 and error e.  Contamination shows up both as alt
+ * reads at the sample's hom-ref sites and as ref reads at its hom-alt sites, weighted by how
+ * likely the contaminant is to carry each allele.  The binomial coefficient is common to all
+ * terms of a site and dropped.
+ */
+static double af_loglik(const sq_qc_afsite_t *s, int64_t n, double err, double a)
+{
+	double ll = 0;
+	double lq[3][3], lr[3][3];
+	for (int g = 0; g < 3; ++g)
+		for (int h = 0; h < 3; ++h) {
+			double f = (1 - a) * g / 2.0 + a * h / 2.0;
+			double q = f * (1 - err) + (1 - f) * err / 3;
+			lq[g][h] = log(q);
+			lr[g][h] = log1p(-q);
+		}
+	for (int64_t i = 0; i < n; ++i) {
+		double p = s[i].af, hw[3] = { (1 - p) * (1 - p), 2 * p * (1 - p), p * p };
+		double t[9], mx = -INFINITY, sum = 0;
+		for (int g = 0; g < 3; ++g)
+			for (int h = 0; h < 3; ++h) {
+				double v = log(hw[g] * hw[h]) + s[i].alt * lq[g][h] + s[i].ref * lr[g][h];
+				t[g * 3 + h] = v;
+				if (v > mx) mx = v;
+			}
+		for (int k = 0; k < 9; ++k) sum += exp(t[k] - mx);
+		ll += mx + log(sum);
+	}
+	return ll;
+}
+
+int sq_qc_contamination_af(const sq_qc_afsite_t *s, int64_t n, double err, double *alpha, double *ll_ratio)
+{
+	*alpha = 0;
+	if (ll_ratio) *ll_ratio = 0;
+	if (err < 0.0001) err = 0.0001;
+	if (n < 100) return SQ_EINPUT;
+	double best = 0, bll = -INFINITY;
+	for (double a = 0; a <= 0.5 + 1e-9; a += 0.005) {
+		double ll = af_loglik(s, n, err, a);
+		if (ll > bll) bll = ll, best = a;
+	}
+	double lo = best - 0.005 < 0 ? 0 : best - 0.005, hi = best + 0.005 > 0.5 ? 0.5 : best + 0.005;
+	const double gr = 0.6180339887498949;
+	double x1 = hi - gr * (hi - lo), x2 = lo + gr * (hi - lo);
+	double f1 = af_loglik(s, n, err, x1), f2 = af_loglik(s, n, err, x2);
+	for (int it = 0; it < 30; ++it) {
+		if (f1 > f2) { hi = x2; x2 = x1; f2 = f1; x1 = hi - gr * (hi - lo); f1 = af_loglik(s, n, err, x1); }
+		else { lo = x1; x1 = x2; f1 = f2; x2 = lo + gr * (hi - lo); f2 = af_loglik(s, n, err, x2); }
+	}
+	double a = 0.5 * (lo + hi);
+	if (af_loglik(s, n, err, a) < bll) a = best;
+	*alpha = a;
+	if (ll_ratio) *ll_ratio = af_loglik(s, n, err, a) - af_loglik(s, n, err, 0);
 	return 0;
 }

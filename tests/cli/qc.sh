@@ -197,6 +197,19 @@ for c in 0 2 5 10; do
 	e=$(jv "$D/ct$c.json" "100*j['stages']['alignment']['contamination']['estimate']")
 	near "$e" "$c" 1.5 && t_ok "contamination: $c % mixture estimated $e %" || t_fail "contamination: $c % mixture estimated $e %"
 done
+# with a population panel (FREEMIX-style model; its accuracy is shown on Hardy-Weinberg data in
+# test_qc contamination_panel: these two simulated individuals are not a HWE population, so
+# only the plumbing and the ordering are checked here)
+awk '!/^#/ && length($4)==1 && length($5)==1 && $1 ~ /^chr[0-9]/ {g = ($8 ~ /pl=3/) ? 2 : 1; c[$1"\t"$2"\t"$4"\t"$5] += g}
+	END {for (k in c) print k"\t"c[k]/4}' "$D/A.mutations.vcf" "$D/Ba.mutations.vcf" | sort -k1,1 -k2,2n > "$D/af_panel.tsv"
+pe=""
+for c in 0 2 10; do
+	b=$D/A.bam; [ $c -gt 0 ] && b=$D/mix$(printf %02d $c).bam
+	$SEQA qc --bam "$b" -r "$D/ref.fa" --contamination-sites "$D/af_panel.tsv" --json 2>/dev/null > "$D/cp$c.json"
+	pe="$pe $(jv "$D/cp$c.json" "j['stages']['alignment']['contamination']['estimate'], j['stages']['alignment']['contamination']['panel_sites_covered']")"
+done
+python3 -c "import sys; v=[float(x) for x in sys.argv[1::2]]; n=[int(x) for x in sys.argv[2::2]]; sys.exit(0 if v[0] < 0.005 < v[1] < v[2] and min(n) > 500 else 1)" $pe \
+	&& t_ok "contamination with a population panel: 0 < 2 < 10 % ordered, panel sites covered (estimate sites:$pe)" || t_fail "panel contamination:$pe"
 e=$(jv "$D/ct10.json" "j['stages']['alignment']['metrics']['cross_contamination_rate']['value']")
 [ -n "$e" ] && t_ok "contamination reported as GA4GH cross_contamination_rate ($e)" || t_fail "cross_contamination_rate missing"
 

@@ -74,7 +74,8 @@ static void test_sex_rule(void)
 	SQ_CHECK(sq_qc_infer_sex(30, 30, 0) == SQ_SEX_FEMALE);
 	SQ_CHECK(sq_qc_infer_sex(30, 29, 0.5) == SQ_SEX_FEMALE);      /* a few mismapped Y reads */
 	SQ_CHECK(sq_qc_infer_sex(30, 15, 15) == SQ_SEX_MALE);
-	SQ_CHECK(sq_qc_infer_sex(30, 16, 9) == SQ_SEX_MALE);
+	SQ_CHECK(sq_qc_infer_sex(30, 16, 4) == SQ_SEX_MALE);           /* poorly mappable Y */
+	SQ_CHECK(sq_qc_infer_sex(30, 30, 2) == SQ_SEX_UNKNOWN);       /* between the bounds */
 	SQ_CHECK(sq_qc_infer_sex(30, 15, 0) == SQ_SEX_UNKNOWN);       /* X0 */
 	SQ_CHECK(sq_qc_infer_sex(30, 30, 15) == SQ_SEX_UNKNOWN);      /* XXY */
 	SQ_CHECK(sq_qc_infer_sex(0, 0, 0) == SQ_SEX_UNKNOWN);
@@ -107,6 +108,35 @@ static void test_contamination_synthetic(void)
 	}
 	double est;
 	SQ_CHECK(sq_qc_contamination(s, 5, err, 0.25, &est, NULL) == SQ_EINPUT);   /* too few sites */
+	free(s);
+}
+
+/* Population panel (FREEMIX-style): genotypes of the sample and of the contaminant drawn from
+ * Hardy-Weinberg at each site's frequency, reads from their mixture. */
+static void test_contamination_panel(void)
+{
+	const double alphas[] = { 0, 0.02, 0.05, 0.10 };
+	const double err = 0.002;
+	const int n = 5000;
+	sq_qc_afsite_t *s = malloc(n * sizeof *s);
+	SQ_REQUIRE(s != NULL);
+	for (int t = 0; t < 4; ++t) {
+		rng_s = 777 + t;
+		for (int i = 0; i < n; ++i) {
+			double p = 0.02 + 0.9 * unif();
+			int g = (unif() < p) + (unif() < p), h = (unif() < p) + (unif() < p);
+			double f = (1 - alphas[t]) * g / 2.0 + alphas[t] * h / 2.0;
+			double q = f * (1 - err) + (1 - f) * err / 3;
+			int d = 15 + (int)(unif() * 25), a = 0;
+			for (int k = 0; k < d; ++k) a += unif() < q;
+			s[i] = (sq_qc_afsite_t){ d - a, a, (float)p };
+		}
+		double est = -1, llr = 0;
+		SQ_CHECK(sq_qc_contamination_af(s, n, err, &est, &llr) == 0);
+		SQ_CHECKF(fabs(est - alphas[t]) <= 0.01, "alpha %.3f estimated %.4f", alphas[t], est);
+	}
+	double est;
+	SQ_CHECK(sq_qc_contamination_af(s, 50, err, &est, NULL) == SQ_EINPUT);
 	free(s);
 }
 
@@ -441,6 +471,7 @@ static void test_html_report(void)
 SQ_TESTS = {
 	{ "sex_rule", test_sex_rule },
 	{ "contamination_synthetic", test_contamination_synthetic },
+	{ "contamination_panel", test_contamination_panel },
 	{ "gate_levels_override_file", test_gate_levels },
 	{ "profile_validation", test_profile_validation },
 	{ "launch_profiles", test_launch_profiles },

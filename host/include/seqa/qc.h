@@ -43,6 +43,9 @@ typedef struct {
 	const char *reference;  /* FASTA (+.fai) for REF checks, contamination, MD5s; may be NULL */
 	const char *target_bed; /* restrict depth metrics to these regions (exome/panel); NULL: autosomes */
 	const char *fp_sites;   /* fingerprint panel: VCF or TSV "contig pos ref alt" (1-based); NULL: none */
+	const char *contam_sites; /* population panel with allele frequencies (VCF INFO/AF or TSV
+	                             "contig pos ref alt af"): FREEMIX-style contamination; NULL: the
+	                             sample's own sites */
 	int declared_sex;       /* SQ_SEX_* of seqa/ingest.h: 0 unknown, 1 female, 2 male */
 	int max_fq_dup_reads;   /* FASTQ duplication estimate: first N reads (pairs) hashed */
 	int contam_min_depth;   /* contamination: minimum depth at a site */
@@ -73,7 +76,9 @@ int sq_qc_vcf(const char *vcf, const sq_qc_opt_t *opt, json_t **out);
 
 /** Sex inference from mean depths of autosomes, X and Y (same filters).
  *  Returns SQ_SEX_FEMALE, SQ_SEX_MALE or SQ_SEX_UNKNOWN (ambiguous: e.g. X0, XXY, no depth).
- *  Rule: Y/A >= 0.2 and X/A < 0.75 -> male; Y/A < 0.1 and X/A >= 0.75 -> female. */
+ *  Rule: Y/A >= 0.1 and X/A < 0.75 -> male; Y/A < 0.05 and X/A >= 0.75 -> female.  The Y
+ *  bound is low on purpose: with MAPQ >= 20 only part of a real chrY is uniquely mappable, so a
+ *  male's Y/A is ~0.2-0.5 on GRCh38, a female's < 0.02 (mismapped reads). */
 int sq_qc_infer_sex(double auto_depth, double x_depth, double y_depth);
 
 /** One candidate site for the contamination model: depth and count of the major non-ref base. */
@@ -84,6 +89,16 @@ typedef struct { uint16_t depth, alt; } sq_qc_site_t;
  *  rate.  Model in host/qc/qc_contam.c.  Returns 0 and *alpha, or SQ_EINPUT (too few sites). */
 int sq_qc_contamination(const sq_qc_site_t *s, int64_t n, double err, double min_af,
                         double *alpha, double *ll_ratio);
+
+/** One population-panel site: reads with the reference and the alternate base, and the
+ *  population alternate-allele frequency. */
+typedef struct { int ref, alt; float af; } sq_qc_afsite_t;
+
+/** Contamination with a population panel (VerifyBamID's FREEMIX model without ancestry PCs):
+ *  sample and contaminant genotypes drawn from Hardy-Weinberg at each site's frequency, reads
+ *  binomial at f = (1 - a) g/2 + a h/2 with error err; a maximised over [0, 0.5].
+ *  0 and *alpha, or SQ_EINPUT (fewer than 100 covered sites). */
+int sq_qc_contamination_af(const sq_qc_afsite_t *s, int64_t n, double err, double *alpha, double *ll_ratio);
 
 /** Compare two fingerprints (the "fingerprint" object of a qc.json, or a fingerprint.json).
  *  *out: {"n_sites_compared", "n_discordant", "concordance", "lod", "verdict": "MATCH"|
