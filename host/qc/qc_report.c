@@ -170,7 +170,9 @@ char *sq_qc_html(const json_t *res)
 	      "th{background:#f0f0f0;text-align:left}.num{text-align:right;font-family:monospace}\n"
 	      ".FAIL{color:#c0392b;font-weight:bold}.WARN{color:#b9770e;font-weight:bold}.PASS{color:#1e8449}.NA{color:#999}\n"
 	      ".plots{display:flex;flex-wrap:wrap;gap:12px}.plot{border:1px solid #ddd}\n</style></head>\n<body>\n", &s);
-	ksprintf(&s, "<div class=\"banner\" id=\"gate-status\" style=\"background:%s\">QC %s — ", color, status);
+	int overridden = g && json_is_object(json_object_get(g, "override"));
+	ksprintf(&s, "<div class=\"banner\" id=\"gate-status\" style=\"background:%s\">QC %s%s — ", color, status,
+	         overridden ? " (override recorded)" : "");
 	esc(&s, sample);
 	kputs("</div>\n<p>", &s);
 	kputs("Indication: <b>", &s); esc(&s, sq_json_str(res, "indication", "-"));
