@@ -78,7 +78,8 @@ if [ "$FREEBAYES" = 1 ] && command -v freebayes >/dev/null; then
 	note "freebayes (single-threaded: it has no -t)"
 	run freebayes $WORK/freebayes.vcf "freebayes -f $REF $BAM > $WORK/freebayes.vcf" && tags="$tags freebayes"
 fi
-if [ "$OPENCL" = 1 ] && $SEQA call --backend opencl -r $REF -i $BAM -o $WORK/probe.vcf.gz -R /dev/null >/dev/null 2>&1; then
+: > $WORK/empty.bed
+if [ "$OPENCL" = 1 ] && $SEQA call --backend opencl -r $REF -i $BAM -o $WORK/probe.vcf.gz -R $WORK/empty.bed >/dev/null 2>&1; then
 	note "seqa call -t $THREADS --backend opencl"
 	run seqa_opencl $WORK/seqa_opencl.vcf.gz "$SEQA call -t $THREADS --backend opencl -r $REF -i $BAM -o $WORK/seqa_opencl.vcf.gz" && tags="$tags seqa_opencl"
 fi

@@ -433,7 +433,7 @@ int sq_call_run(const sq_call_opt_t *o, sq_call_stats_t *st)
 	}
 	if (!sq_file_readable(o->bam_path)) { sq_log_error("cannot read BAM '%s'", o->bam_path); return SQ_EIO; }
 	if (!sq_file_readable(o->ref_path)) { sq_log_error("cannot read reference '%s'", o->ref_path); return SQ_EIO; }
-	if (o->regions_path && !sq_file_readable(o->regions_path)) { sq_log_error("cannot read regions '%s'", o->regions_path); return SQ_EIO; }
+	if (o->regions_path && access(o->regions_path, R_OK) != 0) { sq_log_error("cannot read regions '%s'", o->regions_path); return SQ_EIO; }
 	if ((ret = bam_open(o->bam_path, &hb)) < 0) goto fail;
 	if (!hb.idx) {
 		if ((ret = bam_load_all(o->bam_path, o, &hb)) < 0) goto fail;
