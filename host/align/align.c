@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include "core.h"
 #include "fqpair.h"
 #include "records.h"
@@ -342,10 +343,27 @@ int sq_aln_run(const sq_aln_opt_t *o, sq_aln_stats_t *st)
 	if ((r = probe_writable(o->out)) < 0) goto done;
 	if (!sq_file_readable(o->ref)) { sq_log_error("cannot open reference '%s'", o->ref); r = SQ_EIO; goto done; }
 	if ((r = sq_ref_check_index(o->ref)) < 0) goto done;
-	if ((r = sq_aln_ctx_open(&p.cx, o->ref, o->backend, o->n_threads, o->r2 != NULL)) < 0) goto done;
+	{
+		struct stat s1, s2;
+		int64_t in_bytes = (stat(o->r1, &s1) == 0 ? (int64_t)s1.st_size : 0) + (o->r2 && stat(o->r2, &s2) == 0 ? (int64_t)s2.st_size : 0);
+		if ((r = sq_aln_ctx_open(&p.cx, o->ref, o->backend, o->n_threads, o->r2 != NULL, in_bytes)) < 0) goto done;
+	}
 	if ((r = check_index(o->ref, p.cx.idx->bns)) < 0) goto done;
 	snprintf(st->backend, sizeof st->backend, "%s", sq_seed_backend_name(p.cx.be));
-	if (rg && !bwa_set_rg(rg)) { sq_log_error("invalid read group '%s'", o->rg); r = SQ_EINVAL; goto done; }
+	if (rg) { /* bwa_set_rg wants the escaped form ("\\t") and returns the unescaped line */
+		char *esc = sq_malloc(2 * strlen(rg) + 1), *q = esc, *u = NULL;
+		if (esc) {
+			for (const char *c = rg; *c; ++c) {
+				if (*c == '\t') *q++ = '\\', *q++ = 't';
+				else *q++ = *c;
+			}
+			*q = 0;
+			u = bwa_set_rg(esc);
+		}
+		free(esc);
+		if (!u) { sq_log_error("invalid read group '%s'", o->rg); r = SQ_EINVAL; goto done; }
+		free(u);
+	}
 	if (!rg) bwa_rg_id[0] = 0;
 	p.h = make_header(p.cx.idx->bns, rg, sq_seed_backend_kind(p.cx.be), sq_seed_backend_name(p.cx.be));
 	if (!p.h) { sq_log_error("cannot build the BAM header"); r = SQ_EINVAL; goto done; }

@@ -17,6 +17,9 @@ typedef struct sq_seed_backend_s sq_seed_backend_t;
  *  backend is not available (logged). */
 sq_seed_backend_t *sq_seed_backend_open(const char *name, const sq_fmi_t *f, const sq_smem_opt_t *o,
                                         int n_threads);
+/** Let the backend prepare for about input_bytes of FASTQ (the cpu backend builds its dense
+ *  suffix-array sample when that pays off).  Results never change. */
+void sq_seed_backend_tune(sq_seed_backend_t *be, int64_t input_bytes);
 /** "cpu", "opencl:<platform>:<device>", "cuda:0:<name>". */
 const char *sq_seed_backend_name(const sq_seed_backend_t *be);
 /** Short kind: "ref", "cpu", "opencl", "cuda". */

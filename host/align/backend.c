@@ -102,7 +102,6 @@ static int try_open(sq_seed_backend_t *be, be_kind_t k, int quiet)
 			be->fl = *be->f;
 			be->fl.occ64 = be->occ64;
 			be->f = &be->fl;
-			dense_build(be);
 		}
 		return 0;
 	case BE_OCL:
@@ -144,6 +143,14 @@ sq_seed_backend_t *sq_seed_backend_open(const char *name, const sq_fmi_t *f, con
 }
 
 const char *sq_seed_backend_name(const sq_seed_backend_t *be) { return be->name; }
+
+void sq_seed_backend_tune(sq_seed_backend_t *be, int64_t input_bytes)
+{
+	/* the dense sample costs ~seq_len LF steps once and saves ~12 per seed: worth it when
+	 * the reads (on-disk FASTQ bytes, compressed or not) are not tiny next to the genome */
+	if (be->kind == BE_CPU && be->occ64 && !be->sa_dense && input_bytes > (int64_t)(be->fl.seq_len / 2))
+		dense_build(be);
+}
 
 const char *sq_seed_backend_kind(const sq_seed_backend_t *be)
 {

@@ -416,7 +416,8 @@ done:
 
 /* ---- index ------------------------------------------------------------------------------ */
 
-int sq_aln_ctx_open(sq_aln_ctx_t *cx, const char *ref, const char *backend, int n_threads, int paired)
+int sq_aln_ctx_open(sq_aln_ctx_t *cx, const char *ref, const char *backend, int n_threads, int paired,
+                    int64_t input_bytes)
 {
 	memset(cx, 0, sizeof *cx);
 	cx->n_threads = n_threads;
@@ -439,7 +440,9 @@ int sq_aln_ctx_open(sq_aln_ctx_t *cx, const char *ref, const char *backend, int 
 	if (!cx->be) return strcmp(backend, "cuda") == 0 ? SQ_EUNSUPP : SQ_EDEVICE;
 	cx->be_cpu = strcmp(sq_seed_backend_kind(cx->be), "cpu") == 0 ? cx->be
 	           : sq_seed_backend_open("cpu", &cx->fmi, &cx->so, n_threads);
-	return cx->be_cpu ? 0 : SQ_ENOMEM;
+	if (!cx->be_cpu) return SQ_ENOMEM;
+	sq_seed_backend_tune(cx->be, input_bytes);
+	return 0;
 }
 
 void sq_aln_ctx_close(sq_aln_ctx_t *cx)

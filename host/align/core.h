@@ -17,8 +17,9 @@ typedef struct {
 } sq_aln_ctx_t;
 
 /** Load the bwa index (the caller has validated the files: libbwa exits on bad ones) and open
- *  the seeding backend.  0, SQ_EIO, SQ_EDEVICE, SQ_EUNSUPP, SQ_ENOMEM. */
-int  sq_aln_ctx_open(sq_aln_ctx_t *cx, const char *ref, const char *backend, int n_threads, int paired);
+ *  the seeding backend (tuned for input_bytes of FASTQ).  0, SQ_EIO, SQ_EDEVICE, SQ_EUNSUPP, SQ_ENOMEM. */
+int  sq_aln_ctx_open(sq_aln_ctx_t *cx, const char *ref, const char *backend, int n_threads, int paired,
+                     int64_t input_bytes);
 void sq_aln_ctx_close(sq_aln_ctx_t *cx);
 /** Align n reads (pairs interleaved when paired); id0 = global index of the first pair (read
  *  when single-end): bwa's tie-breaking hashes depend on it.  Fills reads[i].sam (SAM text,

@@ -113,7 +113,7 @@ static void test_ref_vs_libbwa(void)
 	sq_aln_fmi_view(idx->bwt, &f);
 	sq_smem_opt_init(&so);
 	SQ_CHECK(so.min_seed_len == opt->min_seed_len && (uint64_t)so.split_width == (uint64_t)opt->split_width &&
-	         so.max_mem_intv == opt->max_mem_intv && so.max_occ == opt->max_occ);
+	         (uint64_t)so.max_mem_intv == opt->max_mem_intv && so.max_occ == opt->max_occ);
 	uint8_t *seq; uint32_t *off;
 	int n = make_reads(3000, &seq, &off), bad = 0, total = 0;
 	sq_smem_t a[2000], b[2000];
@@ -137,7 +137,7 @@ static void test_ref_vs_libbwa(void)
 }
 
 /* Run a batch through one backend; compare SMEMs and SA values with the reference. */
-static void check_backend(const char *name)
+static void check_backend(const char *name, int tune)
 {
 	setup();
 	sq_fmi_t f; sq_smem_opt_t so;
@@ -146,6 +146,7 @@ static void check_backend(const char *name)
 	sq_seed_backend_t *be = sq_seed_backend_open(name, &f, &so, 2);
 	if (!be && strcmp(name, "cpu") != 0) SQ_SKIP("backend %s not available here", name);
 	SQ_REQUIRE(be != NULL);
+	if (tune) sq_seed_backend_tune(be, INT64_MAX);   /* cpu: the dense suffix-array sample */
 	uint8_t *seq; uint32_t *off;
 	int n = make_reads(4000, &seq, &off);
 	uint32_t *moff = malloc((size_t)(n + 1) * sizeof *moff);
@@ -178,13 +179,15 @@ static void check_backend(const char *name)
 	sq_seed_backend_close(be);
 }
 
-static void test_cpu(void) { check_backend("cpu"); }
-static void test_opencl(void) { check_backend("opencl"); }
-static void test_cuda(void) { check_backend("cuda"); }
+static void test_cpu(void) { check_backend("cpu", 0); }
+static void test_cpu_dense(void) { check_backend("cpu", 1); }
+static void test_opencl(void) { check_backend("opencl", 1); }
+static void test_cuda(void) { check_backend("cuda", 1); }
 
 SQ_TESTS = {
 	{ "ref_vs_libbwa", test_ref_vs_libbwa },
 	{ "cpu_vs_ref", test_cpu },
+	{ "cpu_dense_sa_vs_ref", test_cpu_dense },
 	{ "opencl_vs_ref", test_opencl },
 	{ "cuda_vs_ref", test_cuda },
 	{ 0, 0 }
