@@ -79,6 +79,8 @@ static void test_cpu_avx512_gatk_vectors(void) { gatk_on(SQ_DEV_CPU, "avx512"); 
 static void test_cpu_avx2_gatk_vectors(void) { gatk_on(SQ_DEV_CPU, "avx2"); }
 static void test_cpu_scalar_gatk_vectors(void) { gatk_on(SQ_DEV_CPU, "scalar"); }
 static void test_opencl_gatk_vectors(void) { gatk_on(SQ_DEV_OPENCL, NULL); }
+/* the one-pair-per-work-item kernel GPUs get, forced on a CPU device */
+static void test_opencl_scalar_kernel_gatk_vectors(void) { setenv("SEQA_OPENCL_VEC", "1", 1); gatk_on(SQ_DEV_OPENCL, NULL); }
 static void test_cuda_gatk_vectors(void) { gatk_on(SQ_DEV_CUDA, NULL); }
 
 /* ---- generated cases ------------------------------------------------------------------------ */
@@ -183,6 +185,7 @@ static void test_cpu_avx512_sweep(void) { sweep_on(SQ_DEV_CPU, "avx512"); }
 static void test_cpu_avx2_sweep(void) { sweep_on(SQ_DEV_CPU, "avx2"); }
 static void test_cpu_scalar_sweep(void) { sweep_on(SQ_DEV_CPU, "scalar"); }
 static void test_opencl_sweep(void) { sweep_on(SQ_DEV_OPENCL, NULL); }
+static void test_opencl_scalar_kernel_sweep(void) { setenv("SEQA_OPENCL_VEC", "1", 1); sweep_on(SQ_DEV_OPENCL, NULL); }
 static void test_cuda_sweep(void) { sweep_on(SQ_DEV_CUDA, NULL); }
 
 /* Edge pairs: identical read and haplotype, all-N read, 1 base each, quals all 2 or all 93. */
@@ -244,6 +247,7 @@ static void test_cpu_avx512_modes_threads(void) { modes_threads_on(SQ_DEV_CPU, "
 static void test_cpu_avx2_modes_threads(void) { modes_threads_on(SQ_DEV_CPU, "avx2"); }
 static void test_cpu_scalar_modes_threads(void) { modes_threads_on(SQ_DEV_CPU, "scalar"); }
 static void test_opencl_modes_threads(void) { modes_threads_on(SQ_DEV_OPENCL, NULL); }
+static void test_opencl_scalar_kernel_modes(void) { setenv("SEQA_OPENCL_VEC", "1", 1); modes_threads_on(SQ_DEV_OPENCL, NULL); }
 static void test_cuda_modes_threads(void) { modes_threads_on(SQ_DEV_CUDA, NULL); }
 
 /* The realistic region workload (a slice of it): CPU against the reference. */
@@ -362,6 +366,9 @@ SQ_TESTS = {
 	{ "opencl_gatk_vectors", test_opencl_gatk_vectors },
 	{ "opencl_sweep", test_opencl_sweep },
 	{ "opencl_modes_threads", test_opencl_modes_threads },
+	{ "opencl_scalar_kernel_gatk_vectors", test_opencl_scalar_kernel_gatk_vectors },
+	{ "opencl_scalar_kernel_sweep", test_opencl_scalar_kernel_sweep },
+	{ "opencl_scalar_kernel_modes", test_opencl_scalar_kernel_modes },
 	{ "cuda_gatk_vectors", test_cuda_gatk_vectors },
 	{ "cuda_sweep", test_cuda_sweep },
 	{ "cuda_modes_threads", test_cuda_modes_threads },
