@@ -124,6 +124,7 @@ void sq_srv_conf_init(sq_srv_conf_t *c)
 	         "run -r {reference} -1 {r1} -2 {r2} --sample {sample} --pseudonym {pseudonym} --indication {indication}"
 	         " --sex {sex} -o {outdir} -t {threads} --backend {backend}");
 	set_list(&c->stages, &c->n_stages, "ingest align call qc");
+	set_list(&c->override_args, &c->n_override_args, "--override-by {override_by} --override-reason {override_reason}");
 	set_list(&c->outbox_args, &c->n_outbox_args, "outbox list --json");
 	set_list(&c->push_args, &c->n_push_args, "");
 	set_list(&c->enqueue_args, &c->n_enqueue_args, "");
@@ -141,7 +142,7 @@ void sq_srv_conf_free(sq_srv_conf_t *c)
 {
 	free(c->listen); free(c->tls_cert); free(c->tls_key); free(c->port_file);
 	free(c->data_dir); free(c->db_path); free(c->log_file); free(c->seqa_bin); free(c->reference);
-	sq_srv_strv_free(c->allow_inputs); sq_srv_strv_free(c->run_args); sq_srv_strv_free(c->stages);
+	sq_srv_strv_free(c->allow_inputs); sq_srv_strv_free(c->run_args); sq_srv_strv_free(c->stages); sq_srv_strv_free(c->override_args);
 	sq_srv_strv_free(c->gpus); sq_srv_strv_free(c->push_args); sq_srv_strv_free(c->enqueue_args); sq_srv_strv_free(c->outbox_args);
 	sq_srv_strv_free(c->watch_dirs);
 	free(c->tokens);
@@ -184,6 +185,7 @@ static int conf_set(sq_srv_conf_t *c, const char *sec, const char *k, const char
 	else if (IS("pipeline", "reference")) set_str(&c->reference, *v ? v : NULL);
 	else if (IS("pipeline", "run_args")) set_list(&c->run_args, &c->n_run_args, v);
 	else if (IS("pipeline", "stages")) set_list(&c->stages, &c->n_stages, v);
+	else if (IS("pipeline", "override_args")) set_list(&c->override_args, &c->n_override_args, v);
 	else if (IS("pipeline", "threads")) { if (parse_num(v, 1, 1024, &x)) return 2; c->threads = (int)x; }
 	else if (IS("pipeline", "cpu_slots")) { if (parse_num(v, 0, 256, &x)) return 2; c->cpu_slots = (int)x; }
 	else if (IS("pipeline", "gpus")) set_list(&c->gpus, &c->n_gpus, v);

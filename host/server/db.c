@@ -404,6 +404,18 @@ int sq_srv_db_retry(sq_srv_db_t *db, long long id)
 	return r;
 }
 
+int sq_srv_db_override(sq_srv_db_t *db, long long id, const char *who, const char *reason)
+{
+	int r = db_run(db, "UPDATE jobs SET spec=json_set(spec, '$.override_by', ?2, '$.override_reason', ?3), state='queued',"
+	                   " error=NULL, exit_code=NULL, finished=NULL, updated=?4 WHERE id=?1 AND state='held'",
+	               "ittr", id, who, reason, now_s());
+	if (r > 0) return 0;
+	char *s = sq_srv_db_state(db, id);
+	r = s ? SQ_EINVAL : SQ_EOF;
+	free(s);
+	return r;
+}
+
 char *sq_srv_db_state(sq_srv_db_t *db, long long id)
 {
 	char *r = NULL;

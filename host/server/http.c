@@ -351,6 +351,19 @@ static void route(sq_srv_ctx_t *ctx, struct MHD_Connection *con, const char *met
 			sq_log_info("job %lld: %s requested by %s", id, cancel ? "cancel" : "retry", tok->name);
 			if (ctx->sched) sq_srv_sched_kick(ctx->sched);
 			r_json(r, 202, sq_srv_db_job(ctx->db, id));
+		} else if (strcmp(rest, "/override") == 0) {
+			if (!is_post) { r_error(r, 405, "POST only"); return; }
+			NEED(SQ_SRV_ROLE_TECH | SQ_SRV_ROLE_ADMIN);
+			json_t *b = q->body ? json_loadb(q->body, q->len, 0, NULL) : NULL;
+			const char *why = sq_srv_jstr(b, "reason");
+			if (!why || strlen(why) < 3) { json_decref(b); r_error(r, 400, "give {\"reason\": \"...\"}: why the failed gate is overridden"); return; }
+			int rc = sq_srv_db_override(ctx->db, id, tok->name, why);
+			json_decref(b);
+			if (rc == SQ_EOF) { r_error(r, 404, "no job %lld", id); return; }
+			if (rc < 0) { r_error(r, 409, "job %lld is not held by a failed QC gate", id); return; }
+			sq_log_warn("job %lld: failed QC gate overridden by %s; re-queued", id, tok->name);
+			if (ctx->sched) sq_srv_sched_kick(ctx->sched);
+			r_json(r, 202, sq_srv_db_job(ctx->db, id));
 		} else if (strcmp(rest, "/qc") == 0) {
 			if (!is_get) { r_error(r, 405, "GET only"); return; }
 			job_file(ctx, id, own, "qc.json", "application/json", r);

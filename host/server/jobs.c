@@ -77,3 +77,14 @@ char *sq_srv_qc_verdict(const char *path)
 	json_decref(j);
 	return r;
 }
+
+int sq_srv_qc_deliverable(const char *outdir)
+{
+	char *q = sq_srv_job_find(outdir, "qc.json");
+	json_error_t e;
+	json_t *j = q ? json_load_file(q, 0, &e) : NULL;
+	int r = json_is_true(json_object_get(json_object_get(j, "gate"), "deliverable"));
+	json_decref(j);
+	free(q);
+	return r;
+}

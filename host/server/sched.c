@@ -233,10 +233,12 @@ static int start_job(sq_srv_sched_t *s, sq_srv_slot_t *sl)
 		json_decref(b);
 	}
 	vars = job_vars(c, j.spec, j.sample, j.outdir, j.batch_id, sl);
-	argv = calloc((size_t)c->n_run_args + 2, sizeof *argv);
+	int ov = sq_srv_jstr(j.spec, "override_by") != NULL, k = 1;
+	argv = calloc((size_t)c->n_run_args + (ov ? (size_t)c->n_override_args : 0) + 2, sizeof *argv);
 	if (!argv) goto fail;
 	argv[0] = strdup(self_exe(c));
-	for (int i = 0; i < c->n_run_args; ++i) argv[i + 1] = subst(c->run_args[i], vars);
+	for (int i = 0; i < c->n_run_args; ++i) argv[k++] = subst(c->run_args[i], vars);
+	for (int i = 0; ov && i < c->n_override_args; ++i) argv[k++] = subst(c->override_args[i], vars);
 	/* environment: ours plus the device selection */
 	for (char **e = environ; *e; ++e) ++n_env;
 	envp = calloc((size_t)n_env + 4, sizeof *envp);
@@ -423,6 +425,15 @@ json_t *sq_srv_outbox(sq_srv_sched_t *s)
 	return r;
 }
 
+/* 1 if the job carries a technician's override and its gate is deliverable. */
+static int overridden(sq_srv_sched_t *s, long long id)
+{
+	json_t *j = sq_srv_db_job(s->db, id);
+	int r = j && sq_srv_jstr(json_object_get(j, "spec"), "override_by") && sq_srv_qc_deliverable(sq_srv_jstr(j, "outdir"));
+	json_decref(j);
+	return r;
+}
+
 /* ---- the loop --------------------------------------------------------------------------- */
 
 static void *sched_main(void *arg)
@@ -438,6 +449,12 @@ static void *sched_main(void *arg)
 			int status;
 			if (!sl->job) continue;
 			pid_t r = waitpid(sl->pid, &status, WNOHANG);
+			if (r == sl->pid && sl->phase == 0 && !sl->cancelled && WIFEXITED(status) && WEXITSTATUS(status) == SQ_EXIT_QC &&
+			    overridden(s, sl->job)) {
+				/* a failed gate with a technician's override: deliverable (the run still exits 7) */
+				sq_log_info("job %lld: QC gate failed but overridden: deliverable", sl->job);
+				status = 0;
+			}
 			if (r == sl->pid && sl->phase == 0 && !sl->cancelled && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
 			    s->c->n_enqueue_args > 0) {
 				poll_progress(s, sl->job, 1);

@@ -96,6 +96,9 @@ json_t *sq_srv_job_stages(const sq_srv_conf_t *c, const char *outdir, const char
 char *sq_srv_job_find(const char *outdir, const char *name);
 /** QC verdict from a qc.json: "pass", "fail", "warn" or NULL. */
 char *sq_srv_qc_verdict(const char *qc_json_path);
+/** 1 if the job folder's qc.json gate says "deliverable": true (passed, warned, or failed with
+ *  a technician's override recorded). */
+int sq_srv_qc_deliverable(const char *outdir);
 
 /* ---- watcher (watch.c) ------------------------------------------------------------------ */
 

@@ -14,7 +14,7 @@ $SEQA run --help >/dev/null 2>&1 || missing="$missing seqa-run"
 $SEQA outbox --help >/dev/null 2>&1 || missing="$missing seqa-outbox"
 $SEQA push --help >/dev/null 2>&1 || missing="$missing seqa-push"
 $SEQA simulate --help >/dev/null 2>&1 || missing="$missing seqa-simulate"
-[ -x ./seqa-inbox ] || missing="$missing seqa-inbox"
+[ -x "${SEQA_INBOX:-./seqa-inbox}" ] || missing="$missing seqa-inbox"
 for t in openssl samtools bcftools jq curl; do command -v $t >/dev/null || missing="$missing $t"; done
 src=/usr/share/doc/bowtie2/examples/reference/lambda_virus.fa.gz
 if [ ! -s "$src" ]; then
@@ -40,6 +40,12 @@ inbox_start "$D/inbox" "$D/pki" || { t_fail "seqa-inbox starts"; t_done; exit 1;
 INBOX_URL=$URL
 P=$DA/pki
 srv_tokens "$D"
+# QC profiles: RD-BONE = the demo profile (a phage passes it); RD-MITO = the same with an
+# impossible mapping threshold, so that its gate fails
+mkdir -p "$D/profiles"
+cp scripts/demo-qc-profile.json "$D/profiles/RD-BONE.json"
+jq '.indication = "RD-MITO" | .profile_id = "SQ-QC-TEST-STRICT" | (.rules[] | select(.metric == "pct_reads_mapped") | .min.fail) = 100.5' \
+	scripts/demo-qc-profile.json > "$D/profiles/RD-MITO.json"
 cat > "$D/seqa.conf" <<EOF
 [server]
 listen = 127.0.0.1:0
@@ -48,7 +54,7 @@ data_dir = $DA/data
 allow_inputs = $DA
 [pipeline]
 reference = $DA/ref.fa
-run_args = run -r {reference} -1 {r1} -2 {r2} --sample {sample} --pseudonym {pseudonym} --indication {indication} --sex {sex} -o {outdir} -t {threads} --backend {backend} --qc-profile $(pwd)/scripts/demo-qc-profile.json
+run_args = run -r {reference} -1 {r1} -2 {r2} --sample {sample} --pseudonym {pseudonym} --indication {indication} --sex {sex} -o {outdir} -t {threads} --backend {backend} --profiles $DA/profiles
 threads = 1
 cpu_slots = 2
 [delivery]
@@ -108,7 +114,7 @@ fi
 # ---- deliveries reach the inbox ------------------------------------------------------------------
 delivered() { api GET /api/v1/deliveries "$TOK_TECH" >/dev/null; [ "$(jq '[.deliveries[] | select(.state == "delivered")] | length' < "$BODY_FILE")" -ge "$1" ]; }
 wait_until 60 delivered 2; t_check "2 deliveries delivered (API, from the outbox)" [ $? -eq 0 ]
-./seqa-inbox list --dir "$D/inbox" > "$D/inbox.list" 2>/dev/null
+"${SEQA_INBOX:-./seqa-inbox}" list --dir "$D/inbox" > "$D/inbox.list" 2>/dev/null
 n=$(grep -o '"PSN-000[12]"' "$D/inbox.list" | sort -u | wc -l)
 t_check "seqa-inbox holds the 2 samples' deliveries ($n)" [ "$n" -eq 2 ]
 
@@ -128,7 +134,7 @@ t_check "after restart the job completes ($states)" [ "$states" = done ]
 t_check "on a second attempt" [ "$(job_field "$J3" attempts "$TOK_TECH")" = 2 ]
 # the same sample, uninterrupted, outside the daemon
 $SEQA run -r "$DA/ref.fa" -1 "$DA/S3_R1.fq.gz" -2 "$DA/S3_R2.fq.gz" --sample S3 --pseudonym PSN-0003 --indication RD-BONE --sex female \
-	-o "$DA/ref_S3" -t 1 --backend cpu --qc-profile "$(pwd)/scripts/demo-qc-profile.json" 2>"$D/ref_run.log"
+	-o "$DA/ref_S3" -t 1 --backend cpu --profiles "$DA/profiles" 2>"$D/ref_run.log"
 same=1
 for f in S3.bam S3.vcf.gz S3.g.vcf.gz; do
 	case $f in
@@ -144,6 +150,23 @@ jq -S '[.. | objects | select(has("metrics")) | .metrics], .gate.status' "$DA/re
 wait_until 60 delivered 3; t_check "its delivery reaches the inbox too" [ $? -eq 0 ]
 api GET /metrics "$TOK_TECH" >/dev/null
 grep -q '^seqa_outbox_delivered 3$' "$BODY_FILE"; t_check "metrics: 3 delivered" [ $? -eq 0 ]
+
+# ---- a failed QC gate: held, not delivered; a technician overrides it; then delivered ------------
+BODY=$(printf '{"samples":[{"id":"S4","pseudonym":"PSN-0004","indication":"RD-MITO","sex":"male","r1":"%s","r2":"%s"}]}' "$DA/S2_R1.fq.gz" "$DA/S2_R2.fq.gz")
+api POST /api/v1/batches "$TOK_PIPE" >/dev/null; B4=$(jq -r .id < "$BODY_FILE"); J4=$(jq -r '.jobs[0].id' < "$BODY_FILE")
+states=$(wait_jobs "$B4" "$TOK_TECH" 60)
+[ "$states" = held ] && [ "$(job_field "$J4" qc "$TOK_TECH")" = fail ]; t_check "failed gate: job held ($states), QC verdict fail" [ $? -eq 0 ]
+sleep 2
+api GET /api/v1/deliveries "$TOK_TECH" >/dev/null
+t_check "held sample not queued for delivery" [ "$(jq '[.deliveries[] | select(.sample == "PSN-0004")] | length' < "$BODY_FILE")" = 0 ]
+BODY='{"reason":"validated by a second method"}'
+t_check "pipeline may not override a gate: 403" [ "$(api POST "/api/v1/jobs/$J4/override" "$TOK_PIPE")" = 403 ]
+t_check "technician overrides the failed gate: 202" [ "$(api POST "/api/v1/jobs/$J4/override" "$TOK_TECH")" = 202 ]
+states=$(wait_jobs "$B4" "$TOK_TECH" 60)
+t_check "after the override the job is done ($states)" [ "$states" = done ]
+O4=$(jq -r '.jobs[0].outdir' < "$BODY_FILE")
+[ "$(jq -r '.gate.override.who // .gate.override.by // empty' "$O4/qc.json")" = tech ]; t_check "the override (who) is recorded in the gate" [ $? -eq 0 ]
+wait_until 60 delivered 4; t_check "the overridden sample is delivered" [ $? -eq 0 ]
 srv_stop
 kill "$INBOX_PID" 2>/dev/null; wait "$INBOX_PID" 2>/dev/null
 rm -f "$BODY_FILE"

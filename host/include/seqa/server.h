@@ -60,6 +60,8 @@ typedef struct {
 	char  *reference;       /* default reference FASTA */
 	char **run_args;        /* argv template after seqa_bin, with {placeholders} */
 	int    n_run_args;
+	char **override_args;   /* appended to the run when a technician overrode a failed gate */
+	int    n_override_args;
 	char **stages;          /* stage names in order (progress) */
 	int    n_stages;
 	int    threads;         /* -t per job */
@@ -127,6 +129,10 @@ json_t *sq_srv_db_counts(sq_srv_db_t *db);
 int sq_srv_db_cancel(sq_srv_db_t *db, long long id);
 /** Re-queue a failed/cancelled/held job.  0, SQ_EOF or SQ_EINVAL. */
 int sq_srv_db_retry(sq_srv_db_t *db, long long id);
+/** A technician overrides the failed QC gate of a held job: who and why are recorded in the
+ *  job (and passed to the rerun, which records them in the gate and provenance); the job is
+ *  re-queued.  0, SQ_EOF (no such job) or SQ_EINVAL (not held). */
+int sq_srv_db_override(sq_srv_db_t *db, long long id, const char *who, const char *reason);
 /** 1 if a run folder was already submitted. */
 int sq_srv_db_run_seen(sq_srv_db_t *db, const char *path);
 /** Record a run folder the watcher looked at and did not submit (reason kept). */

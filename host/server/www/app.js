@@ -137,6 +137,14 @@ async function pageJob() {
     b.onclick = async () => { try { await api('/api/v1/jobs/' + id + '/cancel', { method: 'POST' }); } catch (e) { alert(e.message); } };
     act.append(b);
   }
+  if (!act.childNodes.length && j.state === 'held') {
+    const why = el('input', { type: 'text', id: 'override-reason', placeholder: 'why the failed gate is overridden', size: 40 });
+    const b = el('button', { class: 'danger', id: 'override' }, 'Override the failed QC gate');
+    b.onclick = async () => {
+      try { await api('/api/v1/jobs/' + id + '/override', { method: 'POST', body: JSON.stringify({ reason: why.value }) }); location.reload(); } catch (e) { alert(e.message); }
+    };
+    act.append(why, ' ', b);
+  }
   const st = Object.entries(j.stage_times || {});
   const sd = document.getElementById('stages');
   sd.replaceChildren(st.length ? lineChart('stage wall time (s)', st.map((s) => s[1]), st.map((_, i) => i + 1), { bars: true, cls: 'chart', labels: st.map((s) => s[0]) }) : el('span', { class: 'muted' }, 'no stage finished yet'),
