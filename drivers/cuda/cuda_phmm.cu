@@ -25,6 +25,33 @@ static cudaStream_t g_stream;
 static float  *g_err_f;
 static double *g_err_d;
 
+/* Device buffers kept between batches and grown on demand: cudaMalloc/cudaFree per batch would
+ * cost about as much as the kernel on a region-sized batch. */
+enum { B_RS, B_BQ, B_IQ, B_DQ, B_GQ, B_RO, B_HS, B_HO, B_PR, B_PH, B_F, B_D, B_N };
+static void  *g_buf[B_N];
+static size_t g_cap[B_N];
+
+static cudaError_t ensure(int i, size_t n)
+{
+	if (n <= g_cap[i]) return cudaSuccess;
+	size_t c = g_cap[i] ? g_cap[i] : 4096;
+	while (c < n) c *= 2;
+	if (g_buf[i]) cudaFree(g_buf[i]);
+	g_buf[i] = NULL, g_cap[i] = 0;
+	cudaError_t e = cudaMalloc(&g_buf[i], c);
+	if (e == cudaSuccess) g_cap[i] = c;
+	return e;
+}
+
+/* Copy n bytes of h into buffer i (grown as needed); *d receives its device address. */
+template <typename P> static cudaError_t up(int i, P **d, const void *h, size_t n)
+{
+	cudaError_t e = ensure(i, n ? n : 4);
+	if (e != cudaSuccess) return e;
+	*d = (P *)g_buf[i];
+	return n ? cudaMemcpyAsync(g_buf[i], h, n, cudaMemcpyHostToDevice, g_stream) : cudaSuccess;
+}
+
 extern "C" int sq_cuda_abi_version(void) { return SQ_CUDA_ABI_VERSION; }
 
 extern "C" int sq_cuda_phmm_open(char *name, int cap)
@@ -56,14 +83,11 @@ extern "C" void sq_cuda_phmm_close(void)
 	if (g_err_f) cudaFree(g_err_f);
 	if (g_err_d) cudaFree(g_err_d);
 	if (g_stream) cudaStreamDestroy(g_stream);
+	for (int i = 0; i < B_N; ++i) {
+		if (g_buf[i]) cudaFree(g_buf[i]);
+		g_buf[i] = NULL, g_cap[i] = 0;
+	}
 	g_err_f = NULL, g_err_d = NULL, g_stream = NULL;
-}
-
-template <typename P> static cudaError_t up(P **d, const void *h, size_t n)
-{
-	cudaError_t e = cudaMalloc((void **)d, n ? n : 4);
-	if (e == cudaSuccess && n) e = cudaMemcpyAsync(*d, h, n, cudaMemcpyHostToDevice, g_stream);
-	return e;
 }
 
 extern "C" int sq_cuda_phmm_batch(const sq_phmm_batch_t *b, uint8_t *done_mask)
@@ -111,17 +135,18 @@ extern "C" int sq_cuda_phmm_batch(const sq_phmm_batch_t *b, uint8_t *done_mask)
 			ph[(size_t)s] = b->pair_read ? b->pair_hap[k] : (int32_t)(k % nh);
 		}
 	}
-	CK(up(&d_rs, b->read_seq, nb_r));
-	CK(up(&d_bq, b->base_q, nb_r));
-	CK(up(&d_iq, b->ins_q, nb_r));
-	CK(up(&d_dq, b->del_q, nb_r));
-	CK(up(&d_gq, b->gcp, nb_r));
-	CK(up(&d_ro, b->read_off, sizeof(int32_t) * ((size_t)nr + 1)));
-	CK(up(&d_hs, b->hap_seq, nb_h));
-	CK(up(&d_ho, b->hap_off, sizeof(int32_t) * ((size_t)nh + 1)));
-	CK(up(&d_pr, pr.data(), sizeof(int32_t) * (size_t)n_sel));
-	CK(up(&d_ph, ph.data(), sizeof(int32_t) * (size_t)n_sel));
-	CK(cudaMalloc(&d_f, sizeof(float) * (size_t)n_sel));
+	CK(up(B_RS, &d_rs, b->read_seq, nb_r));
+	CK(up(B_BQ, &d_bq, b->base_q, nb_r));
+	CK(up(B_IQ, &d_iq, b->ins_q, nb_r));
+	CK(up(B_DQ, &d_dq, b->del_q, nb_r));
+	CK(up(B_GQ, &d_gq, b->gcp, nb_r));
+	CK(up(B_RO, &d_ro, b->read_off, sizeof(int32_t) * ((size_t)nr + 1)));
+	CK(up(B_HS, &d_hs, b->hap_seq, nb_h));
+	CK(up(B_HO, &d_ho, b->hap_off, sizeof(int32_t) * ((size_t)nh + 1)));
+	CK(up(B_PR, &d_pr, pr.data(), sizeof(int32_t) * (size_t)n_sel));
+	CK(up(B_PH, &d_ph, ph.data(), sizeof(int32_t) * (size_t)n_sel));
+	CK(ensure(B_F, sizeof(float) * (size_t)n_sel));
+	d_f = (float *)g_buf[B_F];
 	for (int c = 1; c < n_cls; ++c) {
 		int64_t s0 = cls_start[(size_t)c], s1 = cls_start[(size_t)c + 1];
 		for (int64_t s = s0; s < s1; s += (1 << 30)) {
@@ -154,7 +179,8 @@ extern "C" int sq_cuda_phmm_batch(const sq_phmm_batch_t *b, uint8_t *done_mask)
 		rd.resize(rpr.size());
 		CK(cudaMemcpyAsync(d_pr, rpr.data(), sizeof(int32_t) * rpr.size(), cudaMemcpyHostToDevice, g_stream));
 		CK(cudaMemcpyAsync(d_ph, rph.data(), sizeof(int32_t) * rph.size(), cudaMemcpyHostToDevice, g_stream));
-		CK(cudaMalloc(&d_d, sizeof(double) * rpr.size()));
+		CK(ensure(B_D, sizeof(double) * rpr.size()));
+		d_d = (double *)g_buf[B_D];
 		for (int c = 1; c < n_cls; ++c) {
 			int64_t s0 = rstart[(size_t)c], s1 = c + 1 < n_cls ? rstart[(size_t)c + 1] : rstart[n_cls];
 			if (s1 <= s0) continue;
@@ -167,8 +193,6 @@ extern "C" int sq_cuda_phmm_batch(const sq_phmm_batch_t *b, uint8_t *done_mask)
 		for (size_t i = 0; i < rk.size(); ++i) b->out[rk[i]] = rd[i], done_mask[rk[i]] = 1;
 	}
 done:
-	cudaFree(d_rs), cudaFree(d_bq), cudaFree(d_iq), cudaFree(d_dq), cudaFree(d_gq);
-	cudaFree(d_ro), cudaFree(d_hs), cudaFree(d_ho), cudaFree(d_pr), cudaFree(d_ph);
-	cudaFree(d_f), cudaFree(d_d);
+	(void)d_d;
 	return rc;
 }
