@@ -100,6 +100,18 @@ $SEQA outbox retry -o $T/ob3.db 2>/dev/null
 $SEQA push -o $T/ob3.db --url $URL --ca $P/bad-ca.pem --cert $P/plat1.pem --key $P/plat1.key --receipt-key $P/cad.sign.pub 2>$T/push4.err; rc=$?
 [ $rc -eq 8 ] && grep -qi "certificate" $T/push4.err && t_ok "seqa push does not trust an inbox outside the CAD's CA (exit 8)" || t_fail "server cert check: rc=$rc"
 
+# --- the client side: seqa push will not talk to a server offering TLS 1.1 or a non-AEAD suite ---
+sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+for mode in "-tls1_1 -cipher DEFAULT:@SECLEVEL=0" "-tls1_2 -cipher AES128-SHA:ECDHE-ECDSA-AES128-SHA"; do
+	openssl s_server -accept 127.0.0.1:$sport -cert $P/server.pem -key $P/server.key $mode -www >$T/weak.log 2>&1 & wp=$!
+	sleep 0.5
+	$SEQA outbox retry -o $T/ob3.db 2>/dev/null
+	$SEQA push -o $T/ob3.db --url https://127.0.0.1:$sport --ca $P/ca.pem --cert $P/plat1.pem --key $P/plat1.key --receipt-key $P/cad.sign.pub 2>$T/weak.err; rc=$?
+	kill $wp 2>/dev/null; wait $wp 2>/dev/null
+	[ $rc -eq 8 ] && grep -qi "ssl\|tls\|handshake" $T/weak.err && t_ok "seqa push refuses a server with ${mode%% *} ${mode#* -cipher }" || t_fail "weak server ($mode): rc=$rc"
+done
+$SEQA outbox retry -o $T/ob3.db 2>/dev/null
+
 # --- rate limit: a second inbox allowing 1 request/s (burst 2) ---
 inbox_stop
 inbox_start $T/inbox2 $P --rate 1 || t_fail "second inbox"
