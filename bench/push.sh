@@ -3,7 +3,7 @@
 # (`seqa outbox enqueue`), then pushed over HTTPS with mutual TLS to a real seqa-inbox on
 # 127.0.0.1 (`seqa push`), which checks SHA-256, decrypts and verifies every segment and the
 # signed manifest, commits and signs a receipt.  Reports MB/s (1 MB = 1e6 bytes) for the
-# encryption step, the push step and the whole, as JSON in bench/results/push.json.
+# encryption step, the push step and the whole, as JSON in bench/results/push-<host>.json.
 #
 #   sh bench/push.sh [SIZE_MIB]        (default 1024)
 #   BENCH_DIR=/path sh bench/push.sh   where the outbox and inbox live (default: /dev/shm if it
@@ -21,6 +21,7 @@ fi
 T=$(mktemp -d "$BENCH_DIR/seqa-bench-push.XXXXXX")
 trap 'inbox_stop; rm -rf "$T"' EXIT
 mkdir -p bench/results
+HOST=$(hostname -s 2>/dev/null || echo host)
 cad_pki $T/pki || { echo "bench/push: PKI set-up failed" >&2; exit 1; }
 mkdir -p $T/run
 head -c $((MIB * 1048576)) /dev/urandom > $T/run/big.vcf.gz
@@ -65,4 +66,4 @@ awk -v b=$((MIB * 1048576)) -v t0=$t0 -v t1=$t1 -v t2=$t2 -v dir="$BENCH_DIR" -v
 	printf "  \"inbox_busiest_thread_cpu_s\": %.3f,\n", it
 	printf "  \"idle_machine_estimate_s\": %.3f,\n  \"idle_machine_estimate_MBps\": %.1f,\n", est, b / est / 1e6
 	printf "  \"idle_machine_estimate_threads_MBps\": %.1f\n}\n", b / est2 / 1e6
-}' | tee bench/results/push.json
+}' | tee bench/results/push-$HOST.json
