@@ -22,6 +22,8 @@
 #define HAP_PAD     80       /* haplotypes span the region +- HAP_PAD */
 #define MAX_CAND    24       /* candidate alleles per region */
 #define MAPPING_CAP 4.5      /* per-read likelihood floor below its best (log10; GATK's 45) */
+#define LK_GRID     0.01     /* read likelihoods are quantised to this (log10) */
+#define LK_GUARD    5e-5     /* ... after a double re-run when this close to a rounding boundary */
 #define INS_Q       45
 #define DEL_Q       45
 #define GCP_Q       10
@@ -554,6 +556,24 @@ static int process_region(unit_state_t *st, const cand_t *c_in, int nc_in, int32
 		int e = cx->phmm(cx->phmm_ctx, &bt);
 		if (e < 0) { ret = e; goto fail; }
 	}
+	/* Backend-independent likelihoods: quantise to LK_GRID log10; a value within LK_GUARD of a
+	 * rounding boundary is recomputed by the double-precision reference kernel first.  A
+	 * backend whose error is below LK_GUARD (the documented tolerance is 1e-5) then yields
+	 * exactly round(reference), so the VCF is identical on every backend. */
+	for (int k = 0; k < n_rsel; ++k)
+		for (int h = 0; h < n_hap; ++h) {
+			double *v = &lk[(size_t)k * n_hap + h];
+			if (!isfinite(*v)) continue;
+			double x = *v / LK_GRID, f = x - floor(x);
+			if (fabs(f - 0.5) < LK_GUARD / LK_GRID) {
+				int32_t ro = roff[k], ho = hap_off[h];
+				*v = sq_phmm_ref_one(hapbuf + ho, hap_off[h + 1] - ho, rseq + ro, roff[k + 1] - ro,
+				                     rq + ro, riq + ro, rdq + ro, rgcp + ro);
+				x = *v / LK_GRID;
+				st->u->n_rerun++;
+			}
+			*v = floor(x + 0.5) * LK_GRID;
+		}
 	st->u->n_regions++;
 	st->u->n_haps += n_hap;
 	st->u->n_phmm += (int64_t)n_rsel * n_hap;

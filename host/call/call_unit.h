@@ -35,7 +35,7 @@ typedef struct {
 	/* results */
 	sq_call_rec_t   *rec;   int n_rec, m_rec;
 	sq_call_block_t *blk;   int n_blk, m_blk;
-	int64_t n_reads, n_regions, n_haps, n_phmm;
+	int64_t n_reads, n_regions, n_haps, n_phmm, n_rerun;
 	int     err;            /* < -1 if the unit failed */
 } sq_call_unit_t;
 
