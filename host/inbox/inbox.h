@@ -57,8 +57,9 @@ typedef struct sq_inbox_s {
 	sq_inbox_stream_t streams[SQ_INBOX_STREAMS];
 } sq_inbox_t;
 
-/** Open the state folder (create, recover an interrupted commit, rebuild the index). */
-int sq_inbox_open(sq_inbox_t *ib, const sq_inbox_opt_t *o);
+/** Open the state folder (create; with recover, also roll back an interrupted commit and
+ *  rebuild the index: only the serving process may do that). */
+int sq_inbox_open(sq_inbox_t *ib, const sq_inbox_opt_t *o, int recover);
 void sq_inbox_close(sq_inbox_t *ib);
 /** Serve until SIGINT/SIGTERM. */
 int sq_inbox_serve(sq_inbox_t *ib);

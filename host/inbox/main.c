@@ -106,7 +106,7 @@ int main(int argc, char *argv[])
 	}
 	if (!o.dir) { fprintf(stderr, "seqa-inbox %s: --dir is required\n", cmd); return SQ_EXIT_USAGE; }
 	if (!strcmp(cmd, "list")) {
-		if ((ret = sq_inbox_open(&ib, &o)) < 0) return sq_err2exit(ret);
+		if ((ret = sq_inbox_open(&ib, &o, 0)) < 0) return sq_err2exit(ret);
 		json_t *l = sq_inbox_list(&ib, NULL);
 		ret = sq_json_print(l, stdout);
 		json_decref(l);
@@ -117,7 +117,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "seqa-inbox serve: --cert, --key, --ca, --platform-keys, --c4gh-sk and --receipt-sk are required\n");
 		return SQ_EXIT_USAGE;
 	}
-	if ((ret = sq_inbox_open(&ib, &o)) < 0) return sq_err2exit(ret);
+	if ((ret = sq_inbox_open(&ib, &o, 1)) < 0) return sq_err2exit(ret);
 	if ((ret = sq_cad_c4gh_load_sk(o.c4gh_sk_file, ib.c4gh_sk)) < 0 || (ret = sq_cad_sign_load_sk(o.receipt_sk_file, ib.receipt_sk)) < 0) {
 		sq_inbox_close(&ib);
 		return sq_err2exit(ret);

@@ -113,7 +113,7 @@ static void undo_commit_dir(sq_inbox_t *ib, const char *dname)
 	sq_log_warn("inbox: rolled back the interrupted commit of %.16s... (its uploads are kept)", id);
 }
 
-int sq_inbox_open(sq_inbox_t *ib, const sq_inbox_opt_t *o)
+int sq_inbox_open(sq_inbox_t *ib, const sq_inbox_opt_t *o, int recover)
 {
 	char p[8192];
 	DIR *dp;
@@ -131,6 +131,7 @@ int sq_inbox_open(sq_inbox_t *ib, const sq_inbox_opt_t *o)
 	}
 	sqlite3_busy_timeout(ib->db, 30000);
 	if (sq_inbox_sql(ib, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;") < 0 || sq_inbox_sql(ib, SCHEMA) < 0) return SQ_EOUTPUT;
+	if (!recover) return 0;
 	/* recovery: interrupted commits back to staging; committed folders into the index */
 	if ((dp = opendir(ib->staging))) {
 		while ((de = readdir(dp)))
