@@ -1,12 +1,14 @@
 /* seqa — local de Bruijn assembly of an active region, and haplotype -> reference events.
  *
- * Assembly (GATK ReadThreadingAssembler, simplified): for k in the list (default 10, 25, 35,
- * 45), skip a k whose reference window repeats a k-mer (cycles in the reference path); thread
+ * Assembly (GATK ReadThreadingAssembler, simplified): for k in the list (seqa call uses 10, 25,
+ * 31; k-mers are packed in 64 bits, so k <= 31), skip a k whose reference window repeats a
+ * k-mer (cycles in the reference path); thread
  * the reference and the reads through the k-mer graph (read k-mers containing an N or a base
  * below Q10 break the thread), prune non-reference edges seen in fewer than min_edge reads,
  * then enumerate source -> sink paths (first -> last reference k-mer) in order of score, the
- * sum over edges of log(edge count / node out-count), keeping the best max_haps.  The first k
- * that yields a non-reference path wins.
+ * sum over edges of log(edge count / node out-count), keeping the best max_haps.  The smallest
+ * k whose reference path has no repeated k-mer decides (its paths, possibly none, are the
+ * answer).
  *
  * Haplotype events: global alignment of the haplotype to the reference window with affine
  * gaps (GATK's haplotype-to-reference weights: match 200, mismatch -150, gap open -260, gap

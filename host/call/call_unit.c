@@ -435,13 +435,13 @@ static int process_region(unit_state_t *st, const cand_t *c_in, int nc_in, int32
 	/* 2. local de Bruijn assembly: events of assembled haplotypes near the region join the
 	 * candidates, and each assembled haplotype is a candidate combination */
 	if (o->assemble && n_rsel >= 2) {
-		static const int ks[] = { 10, 25, 35, 45 };
+		static const int ks[] = { 10, 25, 31 };   /* k-mers are packed in 64 bits: k <= 31 */
 		const char **rp = sq_malloc((size_t)n_rsel * sizeof *rp);
 		const uint8_t **qp = sq_malloc((size_t)n_rsel * sizeof *qp);
 		int *rl = sq_malloc((size_t)n_rsel * sizeof *rl);
 		if (!rp || !qp || !rl) { free(rp), free(qp), free(rl); goto fail; }
 		for (int k = 0; k < n_rsel; ++k) rp[k] = rseq + roff[k], qp[k] = rq + roff[k], rl[k] = roff[k + 1] - roff[k];
-		n_ahaps = sq_call_assemble(ct->seq + hs, he - hs, rp, rl, qp, n_rsel, ks, 4, 2, 8, &ahaps);
+		n_ahaps = sq_call_assemble(ct->seq + hs, he - hs, rp, rl, qp, n_rsel, ks, 3, 2, 8, &ahaps);
 		free(rp), free(qp), free(rl);
 		if (n_ahaps < 0) { ret = n_ahaps; n_ahaps = 0; goto fail; }
 		for (int h = 0; h < n_ahaps; ++h) {

@@ -14,7 +14,7 @@
  *   2. pileup evidence: per-position depth, base-quality-weighted mismatches, indels and soft
  *      clips; candidate alleles (left-aligned) with enough support make positions active and
  *      active positions are grouped into active regions;
- *   3. candidate haplotypes per region: local de Bruijn assembly (k = 10, 25, 35..., the
+ *   3. candidate haplotypes per region: local de Bruijn assembly (k = 10, 25, 31: the
  *      smallest k without a cycle in the reference path), pruned, paths aligned back to the
  *      reference to give events; plus combinations of observed alleles carried by reads;
  *   4. read x haplotype log10 likelihoods through the pair-HMM batch API (kernels/pairhmm.h);
