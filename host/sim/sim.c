@@ -192,6 +192,30 @@ static void sq_sim_free(sq_sim_t *s)
 	free(s->qtab), free(s->ref_abs);
 }
 
+/* The truth's confident regions: the A/C/G/T stretches of the simulated regions (BED,
+ * 0-based half-open, reference order).  Outside them there is no truth (N runs, other contigs). */
+static int sq_sim_write_bed(const sq_sim_t *s, const char *path)
+{
+	FILE *fp = fopen(path, "w");
+	if (!fp) { sq_log_error("cannot write '%s': %s", path, strerror(errno)); return SQ_EOUTPUT; }
+	for (int r = 0; r < s->n_reg; ++r) {
+		const sq_sim_region_t *g = &s->reg[r];
+		const char *seq = s->ctg[g->ctg].seq;
+		for (int64_t k = g->beg; k < g->end;) {
+			while (k < g->end && !strchr("ACGT", seq[k])) ++k;
+			int64_t b = k;
+			while (k < g->end && seq[k] && strchr("ACGT", seq[k])) ++k;
+			if (k > b) fprintf(fp, "%s\t%lld\t%lld\n", s->ctg[g->ctg].name, (long long)b, (long long)k);
+		}
+	}
+	if (fflush(fp) != 0 || ferror(fp)) {
+		sq_log_error("cannot write '%s' (disk full?)", path);
+		fclose(fp);
+		return SQ_EOUTPUT;
+	}
+	return fclose(fp) == 0 ? 0 : SQ_EOUTPUT;
+}
+
 /* Remove PREFIX.tmp.PID* files left by a run that crashed (PID no longer alive). */
 static void sq_remove_stale_tmp(const char *prefix)
 {
@@ -221,9 +245,9 @@ int sq_sim_run(const sq_sim_opt_t *o, sq_sim_stats_t *st)
 	sq_sim_stats_t dst;
 	sq_rspec_t *rs = 0;
 	int n_rs = 0, ret;
-	enum { R1, R2, TBI, VCF, N_OUT };
+	enum { R1, R2, BED, TBI, VCF, N_OUT };
 	char *fin[N_OUT] = { 0 }, *tmp[N_OUT] = { 0 };
-	static const char *const suf[N_OUT] = { "_R1.fq.gz", "_R2.fq.gz", ".truth.vcf.gz.tbi", ".truth.vcf.gz" };
+	static const char *const suf[N_OUT] = { "_R1.fq.gz", "_R2.fq.gz", ".truth.bed", ".truth.vcf.gz.tbi", ".truth.vcf.gz" };
 	memset(&s, 0, sizeof s);
 	s.o = o;
 	if (!st) st = &dst;
@@ -244,7 +268,7 @@ int sq_sim_run(const sq_sim_opt_t *o, sq_sim_stats_t *st)
 	            "%lld read pairs of %d bp", (long long)s.n_var, (long long)st->n_snp, (long long)st->n_ins,
 	            (long long)st->n_del, (long long)st->n_het, (long long)st->n_hom, (long long)st->sim_len,
 	            (long long)s.n_pairs, o->read_len);
-	/* outputs: temporaries, then renamed R1, R2, .tbi and the VCF last (the completion mark);
+	/* outputs: temporaries, then renamed R1, R2, .bed, .tbi and the VCF last (the completion mark);
 	 * old outputs go first so a failed run leaves nothing that looks complete */
 	ret = SQ_ENOMEM;
 	for (int k = 0; k < N_OUT; ++k) {
@@ -256,6 +280,7 @@ int sq_sim_run(const sq_sim_opt_t *o, sq_sim_stats_t *st)
 	sq_remove_stale_tmp(o->prefix);
 	for (int k = N_OUT - 1; k >= 0; --k) unlink(fin[k]);
 	if ((ret = sq_sim_write_vcf(&s, tmp[VCF], tmp[TBI])) < 0) goto fail;
+	if ((ret = sq_sim_write_bed(&s, tmp[BED])) < 0) goto fail;
 	if ((ret = sq_sim_reads(&s, tmp[R1], tmp[R2], st)) < 0) goto fail;
 	for (int k = 0; k < N_OUT; ++k)
 		if ((ret = sq_durable_rename(tmp[k], fin[k])) < 0) goto fail;

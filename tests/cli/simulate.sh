@@ -15,7 +15,7 @@ if [ -r "$q" ]; then
 	$SEQA simulate -r $q -o $d/no/dir/x >/dev/null 2>&1; t_check "unwritable prefix: exit 5" [ $? -eq 5 ]
 	out=$($SEQA simulate -r $q -o $d/s --coverage 10 --seed 3 --sample S1 --json -t 2 2>$d/err); rc=$?
 	t_check "simulate exits 0" [ $rc -eq 0 ]
-	for f in s_R1.fq.gz s_R2.fq.gz s.truth.vcf.gz s.truth.vcf.gz.tbi; do
+	for f in s_R1.fq.gz s_R2.fq.gz s.truth.vcf.gz s.truth.vcf.gz.tbi s.truth.bed; do
 		[ -s $d/$f ] || t_fail "missing $f"
 	done
 	pairs=$(echo "$out" | sed -n 's/.*"read_pairs": \([0-9]*\).*/\1/p')

@@ -205,6 +205,13 @@ static void test_truth_vcf_normalised(void)
 	SQ_CHECKF(sh >= 0.65 * n && lg >= 0.05 * n && mx <= 20 && mx >= 10, "indels: %ld, %ld of 1-3 bp, %ld >5 bp, max %ld", n, sh, lg, mx);
 	SQ_CHECKF(ins > 0.4 * n && ins < 0.6 * n, "%ld insertions of %ld indels", ins, n);
 	SQ_CHECK(n == st.n_ins + st.n_del && het + hom == st.n_snp + st.n_ins + st.n_del);
+	/* PREFIX.truth.bed: the A/C/G/T stretches simulated; every record lies inside it */
+	SQ_REQUIRE(sq_test_capture(out, sizeof out, "awk '{s+=$3-$2} END{print s}' %s.truth.bed", pre) == 0);
+	SQ_CHECKF(atoll(out) == st.sim_len, "BED covers %s bp, %lld simulated", out, (long long)st.sim_len);
+	SQ_REQUIRE(sq_test_capture(out, sizeof out, "bcftools view -H -T ^%s.truth.bed %s | wc -l", pre, vcf) == 0);
+	SQ_CHECKF(atoi(out) == 0, "%s records outside the BED", out);
+	SQ_REQUIRE(sq_test_capture(out, sizeof out, "awk '$2<p||$3<=$2{b++} {p=$3} END{print b+0, NR}' %s.truth.bed", pre) == 0);
+	SQ_CHECKF(strcmp(out, "0 2\n") == 0, "BED sorted, 2 intervals around chr17's N gap: %s", out);
 }
 
 /* ---- determinism ------------------------------------------------------------------------ */
@@ -212,7 +219,7 @@ static void test_truth_vcf_normalised(void)
 static void test_deterministic(void)
 {
 	const char *d = sq_test_tmpdir(), *ref = ref_copy(d);
-	static const char *const suf[] = { "_R1.fq.gz", "_R2.fq.gz", ".truth.vcf.gz", ".truth.vcf.gz.tbi", 0 };
+	static const char *const suf[] = { "_R1.fq.gz", "_R2.fq.gz", ".truth.vcf.gz", ".truth.vcf.gz.tbi", ".truth.bed", 0 };
 	char pre[4][1024];
 	sq_sim_opt_t o;
 	sq_sim_opt_init(&o);
@@ -226,7 +233,8 @@ static void test_deterministic(void)
 	for (int i = 0; suf[i]; ++i) {
 		SQ_CHECKF(sq_test_sh("cmp -s %s%s %s%s", pre[0], suf[i], pre[1], suf[i]) == 0, "same seed: %s differs", suf[i]);
 		SQ_CHECKF(sq_test_sh("cmp -s %s%s %s%s", pre[0], suf[i], pre[2], suf[i]) == 0, "-t 3: %s differs", suf[i]);
-		SQ_CHECKF(sq_test_sh("cmp -s %s%s %s%s", pre[0], suf[i], pre[3], suf[i]) != 0, "other seed: %s identical", suf[i]);
+		if (strcmp(suf[i], ".truth.bed") != 0) /* the BED depends on the reference and regions only */
+			SQ_CHECKF(sq_test_sh("cmp -s %s%s %s%s", pre[0], suf[i], pre[3], suf[i]) != 0, "other seed: %s identical", suf[i]);
 	}
 	/* regions given out of order come out sorted; variants only inside them */
 	char out[256];

@@ -3,6 +3,7 @@
  * Outputs for PREFIX:
  *   PREFIX_R1.fq.gz, PREFIX_R2.fq.gz   paired reads (BGZF, readable as gzip), FR orientation
  *   PREFIX.truth.vcf.gz (+ .tbi)       truth variants: sorted, left-aligned, normalised, phased GT
+ *   PREFIX.truth.bed                   the A/C/G/T stretches simulated (where the truth holds)
  * Written durably (temporaries renamed into place; the truth VCF last, so its presence marks a
  * complete set).  Deterministic for a seed and independent of the thread count.
  *
