@@ -9,9 +9,12 @@
  * A crash at any point leaves a consistent row: the uploader resumes from its state (an
  * "uploading" row is resumed with HEAD; the inbox de-duplicates commits).
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
 #include <sqlite3.h>
 #include "seqa/cad.h"
 #include "seqa/hash.h"
@@ -24,6 +27,7 @@ struct sq_cad_outbox_s {
 	sqlite3 *db;
 	char *path;
 	int in_tx;
+	int lock_fd;   /* flock on <db>.push.lock while draining (-1: not held) */
 };
 
 static const char *SCHEMA =
@@ -56,6 +60,7 @@ sq_cad_outbox_t *sq_cad_outbox_open(const char *path)
 	sq_cad_outbox_t *ob = sq_calloc(1, sizeof *ob);
 	if (!ob) return NULL;
 	ob->path = sq_strdup(path);
+	ob->lock_fd = -1;
 	if (sqlite3_open_v2(path, &ob->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
 		sq_log_error("cannot open outbox '%s': %s", path, ob->db ? sqlite3_errmsg(ob->db) : "out of memory");
 		goto fail;
@@ -69,9 +74,27 @@ fail:
 	return NULL;
 }
 
+int sq_cad_outbox_drain_lock(sq_cad_outbox_t *ob)
+{
+	char p[4200];
+	if (ob->lock_fd >= 0) return 1;
+	snprintf(p, sizeof p, "%s.push.lock", ob->path);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) { sq_log_error("cannot open '%s'", p); return SQ_EOUTPUT; }
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) { close(fd); return 0; }
+	ob->lock_fd = fd;
+	return 1;
+}
+
+void sq_cad_outbox_drain_unlock(sq_cad_outbox_t *ob)
+{
+	if (ob->lock_fd >= 0) close(ob->lock_fd), ob->lock_fd = -1;
+}
+
 void sq_cad_outbox_close(sq_cad_outbox_t *ob)
 {
 	if (!ob) return;
+	sq_cad_outbox_drain_unlock(ob);
 	sqlite3_close(ob->db);
 	free(ob->path);
 	free(ob);

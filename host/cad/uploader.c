@@ -504,8 +504,21 @@ int sq_cad_push_once(sq_cad_outbox_t *ob, const sq_cad_push_opt_t *o, sq_cad_pus
 		sq_log_error("push: CA, client certificate, client key and the CAD receipt key are required");
 		return SQ_EINVAL;
 	}
+	if ((r = sq_cad_outbox_drain_lock(ob)) <= 0) {
+		if (r < 0) return r;
+		sq_log_info("push: another seqa push is draining this outbox; nothing done");
+		if (sqlite3_prepare_v2(sq_cad_outbox_db(ob), "SELECT count(*) FROM cad_deliveries WHERE state IN ('queued','uploading')", -1, &st, NULL) == SQLITE_OK) {
+			if (sqlite3_step(st) == SQLITE_ROW) s.pending = sqlite3_column_int(st, 0);
+			sqlite3_finalize(st);
+		}
+		if (stat) *stat = s;
+		return 0;
+	}
 	if (sqlite3_prepare_v2(sq_cad_outbox_db(ob), "SELECT id, attempts FROM cad_deliveries WHERE state IN ('queued','uploading')"
-	                       " AND next_attempt <= ? ORDER BY created, id", -1, &st, NULL) != SQLITE_OK) return SQ_EOUTPUT;
+	                       " AND next_attempt <= ? ORDER BY created, id", -1, &st, NULL) != SQLITE_OK) {
+		sq_cad_outbox_drain_unlock(ob);
+		return SQ_EOUTPUT;
+	}
 	sqlite3_bind_double(st, 1, now_s());
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
@@ -513,13 +526,13 @@ int sq_cad_push_once(sq_cad_outbox_t *ob, const sq_cad_push_opt_t *o, sq_cad_pus
 			void *t1 = realloc(ids, cap * sizeof *ids), *t2 = NULL;
 			if (t1) ids = t1;
 			if (t1 && (t2 = realloc(att, cap * sizeof *att))) att = t2;
-			if (!t1 || !t2) { sqlite3_finalize(st); free(ids), free(att); return SQ_ENOMEM; }
+			if (!t1 || !t2) { sqlite3_finalize(st); free(ids), free(att); sq_cad_outbox_drain_unlock(ob); return SQ_ENOMEM; }
 		}
 		snprintf(ids[n], 65, "%s", (const char *)sqlite3_column_text(st, 0));
 		att[n++] = sqlite3_column_int(st, 1);
 	}
 	sqlite3_finalize(st);
-	if (n && !(x.c = client(o))) { free(ids), free(att); return SQ_ENOMEM; }
+	if (n && !(x.c = client(o))) { free(ids), free(att); sq_cad_outbox_drain_unlock(ob); return SQ_ENOMEM; }
 	for (int i = 0; i < n; ++i) {
 		if (set_state(ob, ids[i], "uploading", NULL, NULL, 0, 1) < 0) { ret = SQ_EOUTPUT; break; }
 		int k = deliver_one(&x, ids[i]);
@@ -542,6 +555,7 @@ int sq_cad_push_once(sq_cad_outbox_t *ob, const sq_cad_push_opt_t *o, sq_cad_pus
 	if (x.c) curl_easy_cleanup(x.c);
 	free(x.r.body);
 	free(ids), free(att);
+	sq_cad_outbox_drain_unlock(ob);
 	if (sqlite3_prepare_v2(sq_cad_outbox_db(ob), "SELECT count(*) FROM cad_deliveries WHERE state IN ('queued','uploading')", -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW) s.pending = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);

@@ -16,6 +16,13 @@ OB=$T/ob.db
 id=$($SEQA outbox enqueue -o $OB --platform plat1 --sign-key $T/pki/plat1.sign --cad-key $T/pki/cad.c4gh.pub $T/run 2>$T/enq.err)
 t_check "enqueue prints a delivery id" [ ${#id} -eq 64 ]
 $SEQA outbox list -o $OB --json | grep -q '"state": "queued"' && t_ok "outbox: queued" || t_fail "outbox: queued"
+# one drainer at a time: while another process holds the outbox's drain lock, push does nothing
+exec 9>$OB.push.lock
+flock 9
+$SEQA push -o $OB $(push_opts $T/pki) 2>$T/push0.err
+grep -q "another seqa push is draining" $T/push0.err && $SEQA outbox list -o $OB --json | grep -q '"state": "queued"' \
+	&& t_ok "a second concurrent push leaves the outbox alone" || t_fail "concurrent push"
+exec 9>&-
 $SEQA push -o $OB $(push_opts $T/pki) 2>$T/push1.err; rc=$?
 t_check "push exits 0" [ $rc -eq 0 ]
 $SEQA outbox show -o $OB $id > $T/show.json
