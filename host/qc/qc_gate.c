@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <ctype.h>
+#include <unistd.h>
 #include "seqa/qc.h"
 #include "seqa/hash.h"
 #include "seqa/json.h"
@@ -90,7 +91,20 @@ fail:
 
 sq_qc_profile_t *sq_qc_profile_for_indication(const char *dir, const char *code)
 {
-	const char *dirs[5] = { dir, getenv("SEQA_QC_PROFILES"), "qc/profiles", "/usr/local/share/seqa/qc/profiles", "/usr/share/seqa/qc/profiles" };
+	/* beside the binary: the build tree (seqa next to qc/) and an installed PREFIX/bin/seqa */
+	char exe[2048] = "", near[2][2200] = { "", "" };
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (len > 0) {
+		exe[len] = 0;
+		char *sl = strrchr(exe, '/');
+		if (sl) {
+			*sl = 0;
+			snprintf(near[0], sizeof near[0], "%s/qc/profiles", exe);
+			snprintf(near[1], sizeof near[1], "%s/../share/seqa/qc/profiles", exe);
+		}
+	}
+	const char *dirs[7] = { dir, getenv("SEQA_QC_PROFILES"), "qc/profiles", near[0], near[1],
+	                        "/usr/local/share/seqa/qc/profiles", "/usr/share/seqa/qc/profiles" };
 	char up[64], path[4096];
 	size_t n = 0;
 	if (!code) { sq_log_error("no clinical indication given"); return 0; }
@@ -99,7 +113,7 @@ sq_qc_profile_t *sq_qc_profile_for_indication(const char *dir, const char *code)
 		up[n++] = (char)toupper((unsigned char)*c);
 	}
 	up[n] = 0;
-	for (int k = 0; k < 5; ++k) {
+	for (int k = 0; k < 7; ++k) {
 		if (!dirs[k] || !*dirs[k]) continue;
 		snprintf(path, sizeof path, "%s/%s.json", dirs[k], up);
 		if (sq_file_readable(path)) {

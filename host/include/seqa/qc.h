@@ -116,8 +116,10 @@ typedef struct sq_qc_profile_s sq_qc_profile_t;
 
 /** Load and validate a profile JSON (profile_id, version, indication, rules[]).  NULL (logged). */
 sq_qc_profile_t *sq_qc_profile_load(const char *path);
-/** Profile for an indication code (case-insensitive) from dir (NULL: $SEQA_QC_PROFILES, then
- *  ./qc/profiles, then PREFIX/share/seqa/qc/profiles).  NULL (logged) if none. */
+/** Profile for an indication code (case-insensitive) from dir; with dir NULL, the first found
+ *  in $SEQA_QC_PROFILES, ./qc/profiles, BINDIR/qc/profiles (build tree), BINDIR/../share/seqa/
+ *  qc/profiles (installed), /usr/local/share/seqa/qc/profiles, /usr/share/seqa/qc/profiles.
+ *  NULL (logged) if none. */
 sq_qc_profile_t *sq_qc_profile_for_indication(const char *dir, const char *code);
 const char *sq_qc_profile_id(const sq_qc_profile_t *p);
 const char *sq_qc_profile_version(const sq_qc_profile_t *p);
