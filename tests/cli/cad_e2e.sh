@@ -58,7 +58,10 @@ grep -q '"indication": "R134"' $S/manifest.json && grep -q '"run_id": "RUN1"' $S
 	&& t_ok "manifest carries indication, run, QC decision" || t_fail "manifest content"
 
 # re-sending: same outbox -> nothing to do; a fresh outbox (lost state) -> the existing receipt
-$SEQA push -o $OB $(push_opts $T/pki) 2>/dev/null; t_check "second push: nothing to do (exit 0)" [ $? -eq 0 ]
+printf '{"url":"%s","ca":"%s","cert":"%s","key":"%s","receipt_keys":["%s"]}\n' $URL $T/pki/ca.pem $T/pki/plat1.pem $T/pki/plat1.key $T/pki/cad.sign.pub > $T/cad.json
+$SEQA push -o $OB --config $T/cad.json --json 2>/dev/null > $T/push2.json; rc=$?
+t_check "second push (--config): nothing to do (exit 0)" [ $rc -eq 0 ]
+grep -q '"delivered": 0' $T/push2.json && grep -q '"pending": 0' $T/push2.json && t_ok "push --json counts" || t_fail "push --json: $(cat $T/push2.json)"
 id2=$($SEQA outbox enqueue -o $T/ob2.db --platform plat1 --sign-key $T/pki/plat1.sign --cad-key $T/pki/cad.c4gh.pub $T/run 2>/dev/null)
 t_check "re-prepared delivery has the same id" [ "$id2" = "$id" ]
 $SEQA push -o $T/ob2.db $(push_opts $T/pki) 2>/dev/null
