@@ -24,8 +24,6 @@
 #define MAPPING_CAP 4.5      /* per-read likelihood floor below its best (log10; GATK's 45) */
 #define LK_GRID     0.01     /* read likelihoods are quantised to this (log10) */
 #define LK_GUARD    5e-5     /* ... after a double re-run when this close to a rounding boundary */
-#define INS_Q       45
-#define DEL_Q       45
 #define GCP_Q       10
 
 /* ---- small vectors ------------------------------------------------------------------ */
@@ -195,6 +193,32 @@ static int clip_read(const bam1_t *b, int32_t cs, int32_t ce, int cap_q, char *s
 	}
 	for (int i = 0; i < n; ++i) if (q[i] < 6) q[i] = 6;
 	return n;
+}
+
+/* PCR indel error model (GATK's CONSERVATIVE default): the insertion/deletion gap-open
+ * quality of a read base falls with the length, in repeat units, of the tandem repeat
+ * (unit 1..4 bp) it lies in: Q = max(10, round(40 - exp(L / (3 pi)) + 1)).  Polymerase
+ * stutter in a long homopolymer is then explained by an indel error in the read rather than
+ * by an indel on a haplotype. */
+static void pcr_indel_quals(const char *s, int n, uint8_t *iq, uint8_t *dq)
+{
+	static uint8_t tab[256];
+	if (!tab[1]) for (int L = 0; L < 256; ++L) {
+		double q = 40.0 - exp(L / (3.0 * M_PI)) + 1.0;
+		tab[L] = (uint8_t)(q < 10 ? 10 : lround(q));
+	}
+	for (int i = 0; i < n; ++i) iq[i] = dq[i] = tab[1];
+	for (int u = 1; u <= 4; ++u)
+		for (int i = 0; i + u <= n;) {   /* maximal runs of period u starting at i */
+			int j = i + u;
+			while (j < n && s[j] == s[j - u]) j++;
+			int L = (j - i) / u;
+			if (L >= 2) {
+				uint8_t q = tab[L > 255 ? 255 : L];
+				for (int t = i; t < j; ++t) if (q < iq[t]) iq[t] = dq[t] = q;
+			}
+			i = (j - i >= 2 * u) ? j - u + 1 : i + 1;
+		}
 }
 
 /* ---- one active region ---------------------------------------------------------------- */
@@ -545,7 +569,8 @@ static int process_region(unit_state_t *st, const cand_t *c_in, int nc_in, int32
 	lk = sq_malloc((size_t)n_rsel * n_hap * sizeof(double));
 	hap_al = sq_malloc((size_t)n_hap * sizeof(int));
 	if (!riq || !rdq || !rgcp || !lk || !hap_al) goto fail;
-	memset(riq, INS_Q, rn), memset(rdq, DEL_Q, rn), memset(rgcp, GCP_Q, rn);
+	memset(rgcp, GCP_Q, rn);
+	for (int k = 0; k < n_rsel; ++k) pcr_indel_quals(rseq + roff[k], roff[k + 1] - roff[k], riq + roff[k], rdq + roff[k]);
 	{
 		sq_phmm_batch_t bt;
 		memset(&bt, 0, sizeof bt);
