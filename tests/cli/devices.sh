@@ -4,7 +4,7 @@
 # negotiated and maximum link speed/width), and this machine compared with lspci and clinfo
 # (here: the PoCL CPU device and no GPU), with the pair-HMM self-test of each backend.
 . tests/lib.sh
-D=$(t_tmp devices)
+D=$(t_tmp devices.$$)   # per process: `make test` of other checkouts may run this at the same time
 command -v lspci >/dev/null || { t_fail "lspci (pciutils) is needed to check seqa devices"; t_done; exit 1; }
 
 # accelerators as lspci sees them: class 03xx/12xx/0b40, or an FPGA vendor (not a bridge)
@@ -83,4 +83,5 @@ if [ "$(jq '.summary.opencl_cpu_devices + .summary.opencl_accelerator_devices' <
 fi
 $SEQA devices > "$D/here.txt"; rc=$?
 [ $rc -eq 0 ] && grep -q '^Summary: ' "$D/here.txt"; t_check "human output" [ $? -eq 0 ]
+[ "$_f" -eq 0 ] && rm -rf "$D"
 t_done

@@ -7,7 +7,7 @@
 # seqa-inbox is tests/cli/serve_e2e.sh.
 . tests/lib.sh
 . tests/cli/serve_common.inc
-D=$(t_tmp serve_api)
+D=$(t_tmp serve_api.$$)   # per process: `make test` of other checkouts may run this at the same time
 DA=$(cd "$D" && pwd)
 RUNNER=$(pwd)/tests/data/server/fake_run.sh
 export FAKE_STAGE_SLEEP=0.8
@@ -187,4 +187,5 @@ $SEQA serve --check -c "$D/open.conf" >/dev/null 2>"$D/open.err"; rc=$?
 [ $rc -eq 3 ] && grep -q "not loopback: tls_cert and tls_key are required" "$D/open.err"
 t_check "a non-loopback address without TLS is refused (exit 3)" [ $? -eq 0 ]
 rm -f "$BODY_FILE"
+[ "$_f" -eq 0 ] && rm -rf "$D"
 t_done

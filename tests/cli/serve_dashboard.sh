@@ -6,7 +6,7 @@
 # quality series); tests/cli/serve_e2e.sh loads the sample page on real QC results.
 . tests/lib.sh
 . tests/cli/serve_common.inc
-D=$(t_tmp serve_dashboard)
+D=$(t_tmp serve_dashboard.$$)   # per process: `make test` of other checkouts may run this at the same time
 DA=$(cd "$D" && pwd)
 CHROME=$(command -v chromium || command -v chromium-browser || command -v google-chrome)
 [ -n "$CHROME" ] || { t_fail "chromium is needed (Debian package chromium, installed by make deps)"; t_done; exit 1; }
@@ -80,4 +80,6 @@ for p in index job devices outbox; do
 done
 srv_stop
 rm -f "$BODY_FILE"
+mkdir -p tests/out/serve_dashboard && cp "$D"/*.png tests/out/serve_dashboard/ 2>/dev/null
+[ "$_f" -eq 0 ] && rm -rf "$D"
 t_done

@@ -7,7 +7,7 @@
 # Every component it needs must be built: a missing one is a failure, not a skip.
 . tests/lib.sh
 . tests/cli/serve_common.inc
-D=$(t_tmp serve_e2e)
+D=$(t_tmp serve_e2e.$$)   # per process: `make test` of other checkouts may run this at the same time
 DA=$(cd "$D" && pwd)
 missing=""
 $SEQA run --help >/dev/null 2>&1 || missing="$missing seqa-run"
@@ -170,4 +170,6 @@ wait_until 60 delivered 4; t_check "the overridden sample is delivered" [ $? -eq
 srv_stop
 kill "$INBOX_PID" 2>/dev/null; wait "$INBOX_PID" 2>/dev/null
 rm -f "$BODY_FILE"
+mkdir -p tests/out/serve_e2e && cp "$D"/job.png tests/out/serve_e2e/ 2>/dev/null
+[ "$_f" -eq 0 ] && rm -rf "$D"
 t_done

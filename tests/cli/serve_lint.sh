@@ -3,7 +3,7 @@
 # else our own syntax check; systemd-analyze verify; no world-writable modes), and
 # `make install DESTDIR=...` installs the binaries, rules, units and example configuration.
 . tests/lib.sh
-D=$(t_tmp serve_lint)
+D=$(t_tmp serve_lint.$$)   # per process: `make test` of other checkouts may run this at the same time
 DA=$(cd "$D" && pwd)
 R=udev/70-seqa.rules
 
@@ -90,4 +90,5 @@ if command -v systemd-analyze >/dev/null; then
 else
 	t_fail "systemd-analyze is needed to verify the unit"
 fi
+[ "$_f" -eq 0 ] && rm -rf "$D"
 t_done

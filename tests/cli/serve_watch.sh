@@ -6,7 +6,7 @@
 # (Jobs run with the stand-in runner tests/data/server/fake_run.sh.)
 . tests/lib.sh
 . tests/cli/serve_common.inc
-D=$(t_tmp serve_watch)
+D=$(t_tmp serve_watch.$$)   # per process: `make test` of other checkouts may run this at the same time
 DA=$(cd "$D" && pwd)
 export FAKE_STAGE_SLEEP=0.05
 srv_tokens "$D"
@@ -106,4 +106,5 @@ api GET /api/v1/runs "$TOK_TECH" >/dev/null
 t_check "a complete folder without a sample sheet is rejected, not submitted" [ $? -eq 0 ]
 srv_stop
 rm -f "$BODY_FILE"
+[ "$_f" -eq 0 ] && rm -rf "$D"
 t_done
