@@ -65,7 +65,7 @@ extern "C" void *sq_smem_cuda_open(const sq_fmi_t *f, const sq_smem_opt_t *so, c
 	cudaDeviceProp prop;
 	cu_smem *d = (cu_smem *)calloc(1, sizeof *d);
 	if (!d) return NULL;
-	if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0) { fprintf(stderr, "[E::cuda] no CUDA device\n"); free(d); return NULL; }
+	if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0) { free(d); return NULL; }   /* the caller reports it */
 	{
 		const char *e = getenv("SEQA_CUDA_DEVICE");
 		d->dev = e ? atoi(e) : 0;

@@ -34,7 +34,7 @@ void sq_aln_opt_init(sq_aln_opt_t *o)
 	o->backend = "auto";
 	o->n_threads = 1;
 	o->batch_bases = 10000000;
-	o->sort_mem = 512LL << 20;
+	o->sort_mem = 128LL << 20;
 	o->level = -1;
 	o->optical_dist = 100;
 	o->mark_dups = 1;
@@ -142,13 +142,16 @@ typedef struct {
 	int64_t n_records, n_mapped, n_proper, n_secsupp;
 } pipe_t;
 
-static void slot_put(pipe_t *p, slot_t *s, batch_t *b)
+/* 1 if the slot took b; 0 after an abort (the caller still owns b). */
+static int slot_put(pipe_t *p, slot_t *s, batch_t *b)
 {
+	int took = 0;
 	pthread_mutex_lock(&s->mu);
 	while (s->item && !p->abort) pthread_cond_wait(&s->cv, &s->mu);
-	if (!p->abort) s->item = b; else b = NULL;
+	if (!p->abort) s->item = b, took = 1;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
+	return took;
 }
 
 static batch_t *slot_get(pipe_t *p, slot_t *s)
@@ -204,8 +207,7 @@ static void *reader(void *data)
 		b->idx = idx++;
 		b->id0 = p->n_pairs_read;
 		p->n_pairs_read += p->cx.paired ? b->n / 2 : b->n;
-		slot_put(p, &p->in, b);
-		if (p->abort) { batch_free(b); break; }
+		if (!slot_put(p, &p->in, b)) { batch_free(b); break; }
 	}
 	if (p->err_read) pipe_abort(p);
 	slot_close(&p->in);
@@ -237,6 +239,8 @@ static int convert_batch(pipe_t *p, batch_t *b)
 	b->n_sig = nu;
 	if (!c.recs || !c.n_rec || !c.m_rec || !b->sig) { r = SQ_ENOMEM; goto done; }
 	if ((r = sq_for(p->o->n_threads, w_convert, &c, nu)) < 0 || (r = c.err) < 0) goto done;
+	sq_fqp_free_seqs(b->reads, b->n);                /* only records travel on */
+	b->reads = NULL; b->n = 0;
 	int tot = 0;
 	for (int i = 0; i < nu; ++i) tot += c.n_rec[i];
 	b->recs = sq_calloc((size_t)tot + 1, sizeof *b->recs);
@@ -391,8 +395,8 @@ int sq_aln_run(const sq_aln_opt_t *o, sq_aln_stats_t *st)
 			pipe_abort(&p);
 			break;
 		}
-		sq_log_debug("batch %lld: %d reads aligned", (long long)b->idx, b->n);
-		slot_put(&p, &p.out, b);
+		sq_log_debug("batch %lld: %d records", (long long)b->idx, b->n_rec);
+		if (!slot_put(&p, &p.out, b)) { batch_free(b); break; }
 	}
 	slot_close(&p.out);
 	pthread_join(th_r, NULL); th_r_on = 0;

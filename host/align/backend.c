@@ -113,7 +113,11 @@ static int try_open(sq_seed_backend_t *be, be_kind_t k, int quiet)
 			return SQ_EUNSUPP;
 		}
 		be->h = be->cu.open(be->f, &be->o, be->name, sizeof be->name);
-		if (!be->h) { dlclose(be->cu.dl); be->cu.dl = NULL; return SQ_EDEVICE; }
+		if (!be->h) {
+			if (!quiet) sq_log_error("CUDA backend: no usable CUDA device");
+			dlclose(be->cu.dl); be->cu.dl = NULL;
+			return SQ_EDEVICE;
+		}
 		return 0;
 	}
 	return SQ_EINVAL;

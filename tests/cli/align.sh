@@ -105,7 +105,7 @@ if [ -r $CHR21 ] && $SEQA simulate --help >/dev/null 2>&1; then
 	bwa index $d/c21.fa 2>/dev/null
 	$SEQA simulate -r $d/c21.fa -o $d/sim -c 6 -s 7 2>/dev/null; rc=$?
 	t_check "simulate" [ $rc -eq 0 ]
-	$SEQA align -r $d/c21.fa -1 $d/sim_R1.fq.gz -2 $d/sim_R2.fq.gz -o $d/sim.bam -t 2 --backend cpu 2>/dev/null
+	$SEQA align -r $d/c21.fa -1 $d/sim_R1.fq.gz -2 $d/sim_R2.fq.gz -o $d/sim.bam -t 2 --backend cpu 2>$d/sim.log || echo "# seqa align failed: $(tail -3 $d/sim.log)"
 	bwa mem -t 2 -K 10000000 $d/c21.fa $d/sim_R1.fq.gz $d/sim_R2.fq.gz 2>/dev/null > $d/sim.bwa.sam
 	out=$(python3 $d/cmp.py $d/sim.bwa.sam $d/sim.bam truth); echo "# simulated vs bwa mem: $out"
 	echo "$out" | python3 -c "import sys; d = dict(x.split('=') for x in sys.stdin.read().split()); sys.exit(0 if int(d['reads']) > 1000 and float(d['frac']) >= 0.995 else 1)" \
