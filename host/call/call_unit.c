@@ -22,6 +22,7 @@
 #define HAP_PAD     80       /* haplotypes span the region +- HAP_PAD */
 #define MAX_CAND    24       /* candidate alleles per region */
 #define MAPPING_CAP 4.5      /* per-read likelihood floor below its best (log10; GATK's 45) */
+#define MIN_USABLE_BQ 18     /* pair-HMM: bases below this count as Q6 (GATK) */
 #define LK_GRID     0.01     /* read likelihoods are quantised to this (log10) */
 #define LK_GUARD    5e-5     /* ... after a double re-run when this close to a rounding boundary */
 #define GCP_Q       10
@@ -191,7 +192,7 @@ static int clip_read(const bam1_t *b, int32_t cs, int32_t ce, int cap_q, char *s
 			rp += len;
 		}
 	}
-	for (int i = 0; i < n; ++i) if (q[i] < 6) q[i] = 6;
+	for (int i = 0; i < n; ++i) if (q[i] < MIN_USABLE_BQ) q[i] = 6;   /* GATK: base_quality_score_threshold 18 -> Q6 */
 	return n;
 }
 
