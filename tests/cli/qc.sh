@@ -44,11 +44,12 @@ samtools faidx ref.fa chr1 chr2 chr3 X > auto_x.fa; samtools faidx ref.fa chr1 c
 samtools faidx ref.fa X > x.fa; samtools faidx ref.fa Y > y.fa
 sim() { dwgsim -1 150 -2 150 -d 300 -s 60 -r 0.003 -R 0.1 -e 0.0005 -E 0.001 -y 0 -o 1 "$@" >/dev/null 2>&1; }
 sim -C 26 -z 11 -P A auto_x.fa A                                  # female: chr1-3 and X diploid
+sim -C 8 -z 12 -P A2 -m A.mutations.txt auto_x.fa A2              # A sequenced again (same genome, new reads)
 sim -C 26 -z 22 -P B auto.fa Ba; sim -H -C 13 -z 23 -P B x.fa Bx; sim -H -C 13 -z 24 -P B y.fa By
 for r in 1 2; do cat Ba.bwa.read$r.fastq.gz Bx.bwa.read$r.fastq.gz By.bwa.read$r.fastq.gz > B.r$r.fq.gz; done
 aln() { bwa mem -t 2 -R "@RG\tID:$1\tSM:$1" ref.fa "$2" "$3" 2>/dev/null | samtools fixmate -m - - | samtools sort -o - - 2>/dev/null \
         | samtools markdup - "$1.bam" 2>/dev/null && samtools index "$1.bam"; }
-aln A A.bwa.read1.fastq.gz A.bwa.read2.fastq.gz && aln B B.r1.fq.gz B.r2.fq.gz || exit 1
+aln A A.bwa.read1.fastq.gz A.bwa.read2.fastq.gz && aln B B.r1.fq.gz B.r2.fq.gz && aln A2 A2.bwa.read1.fastq.gz A2.bwa.read2.fastq.gz || exit 1
 mix() { samtools view -b -s 1.$1 A.bam -o a.tmp.bam && samtools view -b -s 2.$2 B.bam -o b.tmp.bam \
         && samtools merge -f mix$2.bam a.tmp.bam b.tmp.bam && samtools index mix$2.bam; }
 mix 98 02 && mix 95 05 && mix 90 10 || exit 1
@@ -216,11 +217,11 @@ e=$(jv "$D/ct10.json" "j['stages']['alignment']['metrics']['cross_contamination_
 # ---- fingerprint: swap detection -------------------------------------------------------
 ph "fingerprint: swap detection"
 $SEQA qc --bam "$D/A.bam" --fingerprint-sites "$D/panel.tsv" -o "$D/fpA" 2>/dev/null
-$SEQA qc --bam "$D/Alow.bam" --fingerprint-sites "$D/panel.tsv" -o "$D/fpA2" 2>/dev/null
+$SEQA qc --bam "$D/A2.bam" --fingerprint-sites "$D/panel.tsv" -o "$D/fpA2" 2>/dev/null
 $SEQA qc --bam "$D/B.bam" --fingerprint-sites "$D/panel.tsv" -o "$D/fpB" 2>/dev/null
 [ -s "$D/fpA/fingerprint.json" ] && t_ok "fingerprint stored with the sample (fingerprint.json)" || t_fail "fingerprint.json missing"
 out=$($SEQA qc --compare "$D/fpA" "$D/fpA2" 2>/dev/null); rc=$?
-[ $rc -eq 0 ] && echo "$out" | grep -q '^MATCH' && t_ok "fingerprint: two runs of one person MATCH ($out)" || t_fail "fingerprint same: rc=$rc $out"
+[ $rc -eq 0 ] && echo "$out" | grep -q '^MATCH' && t_ok "fingerprint: two sequencings of one person (26x, 8x) MATCH ($out)" || t_fail "fingerprint same: rc=$rc $out"
 out=$($SEQA qc --compare "$D/fpA/qc.json" "$D/fpB/fingerprint.json" 2>/dev/null); rc=$?
 [ $rc -eq 7 ] && echo "$out" | grep -q '^MISMATCH' && t_ok "fingerprint: swapped sample detected, exit 7 ($out)" || t_fail "fingerprint swap: rc=$rc $out"
 
