@@ -77,6 +77,11 @@ nt=$(wc -l < $D/giab.txt); nm=$(grep -cxFf $D/giab.txt $D/tiny.txt)
 t_check "tiny_chr22: GIAB truth has 14 SNPs" [ "$nt" -eq 14 ]
 [ "$nm" -eq "$nt" ] && t_ok "tiny_chr22: all $nt GIAB SNPs called PASS with the right genotype" \
 	|| t_fail "tiny_chr22: $nm of $nt GIAB SNPs matched; missing: $(grep -vxFf $D/tiny.txt $D/giab.txt | tr '\n' ';')"
+# precision on real reads: every PASS record is also called by bcftools on the same reads
+cp $TINY/NA12878.chr22.tiny.bam $D/tiny.bam && samtools index $D/tiny.bam
+bcftools mpileup -Ou -f $TINY/q.fa $D/tiny.bam 2>/dev/null | bcftools call -mv -Oz -o $D/tiny.bcf.vcf.gz 2>/dev/null
+fp=$(sh bench/vcf_compare.sh $TINY/q.fa $D/tiny.bcf.vcf.gz $D/tiny.vcf.gz | awk '{s += $3} END {print s}')
+[ "$fp" = 0 ] && t_ok "tiny_chr22: every PASS call is also a bcftools call" || t_fail "tiny_chr22: $fp PASS calls bcftools does not make"
 valid_vcf tiny $D/tiny.vcf.gz $TINY/q.fa
 valid_vcf tiny-gvcf $D/tiny.g.vcf.gz $TINY/q.fa
 stats_match tiny $D/tiny.vcf.gz $D/tiny.json
