@@ -53,7 +53,7 @@ FW_BIN     = $(patsubst firmware/%.c,$(BUILD)/firmware/%,$(FW_SRC))
 ISA_FLAGS  = $(if $(findstring _avx512,$<),-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mavx2,\
              $(if $(findstring _avx2,$<),-mavx2 -mfma,$(if $(findstring _sse,$<),-msse4.1,)))
 
-.PHONY: all deps test check bench demo install clean print-config fuzz cuda
+.PHONY: all deps test check bench demo install clean print-config fuzz fuzz-bins cuda
 .DEFAULT_GOAL := all
 
 all: deps seqa $(if $(INBOX_SRC),seqa-inbox) $(CUDA_LIB)
@@ -96,6 +96,12 @@ seqa: $(BUILD)/host/cli/main.o $(CMD_OBJ) $(BUILD)/libseqa.a
 seqa-inbox: $(patsubst %.c,$(BUILD)/%.o,$(INBOX_SRC)) $(BUILD)/libseqa.a
 	$(CC) $(SQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs gnutls 2>/dev/null)
 
+# The same two programs inside the build folder (the sanitizer build must not replace ./seqa).
+$(BUILD)/seqa: $(BUILD)/host/cli/main.o $(CMD_OBJ) $(BUILD)/libseqa.a
+	$(CC) $(SQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/seqa-inbox: $(patsubst %.c,$(BUILD)/%.o,$(INBOX_SRC)) $(BUILD)/libseqa.a
+	$(CC) $(SQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs gnutls 2>/dev/null)
+
 # CUDA: built only where nvcc exists; loaded by seqa at run time (dlopen), so seqa runs
 # on machines without CUDA.
 $(BUILD)/libseqa_cuda.so: $(CUDA_SRC) $(wildcard kernels/*.h drivers/*.h kernels/cuda/*.cuh drivers/cuda/*.h)
@@ -114,13 +120,30 @@ $(BUILD)/firmware/%: firmware/%.c $(BUILD)/libseqa.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SQ_CFLAGS) $(CFLAGS) -Itests -Ifirmware $(LDFLAGS) -o $@ $< $(BUILD)/libseqa.a $(LDLIBS)
 
-test: all $(TEST_BIN) $(FW_BIN)
+test: all $(TEST_BIN) $(FW_BIN) $(BUILD)/fault/libseqa_fault.so
 	@if [ -z "$(NVCC)" ]; then echo "[cuda] nvcc not found: CUDA sources not compiled"; fi
 	@BUILD=$(BUILD) sh tests/run.sh
 
-# Sanitizer build of everything, then the whole suite, in its own build folder.
-check:
-	$(MAKE) BUILD=build-san OPT=-O1 SAN='-fsanitize=address,undefined -fno-omit-frame-pointer' test
+# Fault-injection shim for tests (LD_PRELOAD; see tests/fault/shim.c).  Never sanitized: it
+# replaces malloc, which the sanitizers own.
+$(BUILD)/fault/libseqa_fault.so: tests/fault/shim.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -Wall -Wextra $(WERROR) -shared -fPIC -o $@ $< -ldl
+
+# Sanitizer build of everything in its own build folder (build-san/seqa, never ./seqa), then the
+# whole suite under ASan+UBSan (any report fails the test that triggered it), then ThreadSanitizer
+# on the threaded stages (build-tsan/) and valgrind memcheck of `seqa run` (tests/fault/).
+# CHECK_SUITE=0 skips the suite part (CI runs a reduced set: CHECK_TESTS="test_x tests/cli/y.sh").
+SAN_FLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_ENV    = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86:detect_stack_use_after_return=0 \
+             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fault/lsan.supp
+check: deps
+	$(MAKE) BUILD=build-san OPT=-O1 SAN='$(SAN_FLAGS)' build-san/seqa build-san/seqa-inbox \
+	    $(patsubst $(BUILD)/%,build-san/%,$(TEST_BIN) $(FW_BIN))
+	$(SAN_ENV) BUILD=build-san SEQA=build-san/seqa SEQA_INBOX=build-san/seqa-inbox CHECK_TESTS="$(CHECK_TESTS)" \
+	    sh tests/fault/san_suite.sh
+	sh tests/fault/tsan.sh
+	sh tests/fault/valgrind_run.sh
 
 bench: all
 	@sh bench/run.sh
@@ -128,8 +151,19 @@ bench: all
 demo: all
 	@sh scripts/demo.sh
 
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c) built with clang into build-fuzz/, each run for
+# FUZZ_SECONDS on a copy of its committed corpus; new crashes land in tests/fuzz/crashes/.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_CC   ?= clang
 fuzz:
-	@echo "fuzz: no harnesses yet"
+	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) OPT=-O1 SAN='-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined' fuzz-bins
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_ONLY="$(FUZZ_ONLY)" sh tests/fuzz/run.sh
+fuzz-bins: $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRC))
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h tests/fuzz/fuzz_keys.h $(BUILD)/libseqa.a
+	$(CC) $(SQ_CFLAGS) $(CFLAGS) -fsanitize=fuzzer -Itests/fuzz $(LDFLAGS) -o $@ $< $(BUILD)/libseqa.a $(LDLIBS)
+$(BUILD)/fuzz_inbox: tests/fuzz/fuzz_inbox.c tests/fuzz/fuzz_common.h tests/fuzz/fuzz_keys.h $(BUILD)/host/inbox/store.o $(BUILD)/libseqa.a $(wildcard host/inbox/*)
+	$(CC) $(SQ_CFLAGS) $(CFLAGS) -fsanitize=fuzzer -Itests/fuzz -Ihost/inbox $(LDFLAGS) -o $@ $< $(BUILD)/host/inbox/store.o $(BUILD)/libseqa.a $(LDLIBS) $(shell pkg-config --libs gnutls 2>/dev/null)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

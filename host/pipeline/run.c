@@ -5,7 +5,9 @@
  * parameters (the outputs do not depend on them).  The run log OUTDIR/run.json lists every
  * stage with its status and timings; OUTDIR/provenance.json feeds the delivery manifest.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,6 +409,27 @@ out:
 	return ret;
 }
 
+/* Remove NAME.tmp.PID* files of dir left by a run that was killed (PID no longer alive): the
+ * temporaries of durable outputs, BAM/VCF writers and sort spills. */
+static void remove_stale_tmp(const char *dir)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+	if (!dp) return;
+	while ((de = readdir(dp))) {
+		const char *t = strstr(de->d_name, ".tmp.");
+		char *end, path[8192];
+		long pid;
+		if (!t) continue;
+		pid = strtol(t + 5, &end, 10);
+		if (end == t + 5 || pid <= 0 || pid == (long)getpid()) continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+		if (snprintf(path, sizeof path, "%s/%s", dir, de->d_name) < (int)sizeof path && unlink(path) == 0)
+			sq_log_info("removed '%s' left by an interrupted run", path);
+	}
+	closedir(dp);
+}
+
 int sq_run_sample(const sq_run_opt_t *o, sq_fq_sample_t *s, const json_t *run_meta, const char *dir,
                   sq_run_result_t *out)
 {
@@ -421,6 +444,12 @@ int sq_run_sample(const sq_run_opt_t *o, sq_fq_sample_t *s, const json_t *run_me
 	paths_init(&p, dir, s->id);
 	if ((ret = sq_mkdir_p(dir, 0755)) < 0) goto out;
 	sq_log_info("sample '%s': run folder %s", s->id, dir);
+	{
+		char sd[8192];
+		remove_stale_tmp(dir);
+		snprintf(sd, sizeof sd, "%s/.seqa", dir);
+		remove_stale_tmp(sd);
+	}
 	if ((ret = stage_ingest(o, s, &p, log, &redo)) < 0) goto out;
 	if ((ret = stage_align(o, s, &p, log, &redo, backend, sizeof backend)) < 0) goto out;
 	if ((ret = stage_call(o, s, &p, log, &redo, be2, sizeof be2)) < 0) goto out;
