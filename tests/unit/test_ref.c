@@ -396,6 +396,23 @@ static void test_random_damage(void)
 	free(orig), free(base);
 }
 
+/* A full disk (256 KiB tmpfs; needs root): libbwa dies writing, SQ_EOUTPUT, nothing left. */
+static void test_disk_full(void)
+{
+	const char *fa = sq_test_shared("human/human_g1k_v37.chr17_1Mb.fasta");
+	if (!fa) SQ_SKIP("../shared/data/human absent");
+	const char *d = sq_test_tmpdir();
+	char mnt[1024], p[1100];
+	snprintf(mnt, sizeof mnt, "%s/full", d);
+	if (sq_test_sh("mkdir -p %s && mount -t tmpfs -o size=1200k tmpfs %s 2>/dev/null", mnt, mnt) != 0)
+		SQ_SKIP("cannot mount a small tmpfs here (not root?)");
+	snprintf(p, sizeof p, "%s/ref.fa", mnt);
+	cp(fa, p); /* 1 MB: fits, its 2.8 MB index does not */
+	SQ_CHECK(sq_ref_index(p, 0, 0) == SQ_EOUTPUT);
+	SQ_CHECK(sq_test_sh("[ \"$(ls %s)\" = ref.fa ]", mnt) == 0);
+	sq_test_sh("umount %s", mnt);
+}
+
 SQ_TESTS = {
 	{ "index_identical_to_bwa", test_index_identical_to_bwa },
 	{ "index_identical_to_bwa_algos", test_index_identical_to_bwa_algos },
@@ -407,5 +424,6 @@ SQ_TESTS = {
 	{ "build_failure_leaves_nothing", test_build_failure_leaves_nothing },
 	{ "assembly_guess", test_assembly_guess },
 	{ "random_damage", test_random_damage },
+	{ "ref_disk_full", test_disk_full },
 	{ 0, 0 }
 };

@@ -433,6 +433,23 @@ static void test_duplicates(void)
 	SQ_CHECK(st.n_dup == 0);
 }
 
+/* A full disk (64 KiB tmpfs; needs root): SQ_EOUTPUT and nothing left behind. */
+static void test_disk_full(void)
+{
+	const char *d = sq_test_tmpdir(), *ref = ref_copy(d);
+	char mnt[1024], pre[1100];
+	snprintf(mnt, sizeof mnt, "%s/full", d);
+	if (sq_test_sh("mkdir -p %s && mount -t tmpfs -o size=64k tmpfs %s 2>/dev/null", mnt, mnt) != 0)
+		SQ_SKIP("cannot mount a small tmpfs here (not root?)");
+	snprintf(pre, sizeof pre, "%s/x", mnt);
+	sq_sim_opt_t o;
+	sq_sim_opt_init(&o);
+	o.ref = ref, o.prefix = pre, o.coverage = 2, o.regions = "17:400001-600000";
+	SQ_CHECK(sq_sim_run(&o, 0) == SQ_EOUTPUT);
+	SQ_CHECK(sq_test_sh("[ -z \"$(ls %s)\" ]", mnt) == 0);
+	sq_test_sh("umount %s", mnt);
+}
+
 SQ_TESTS = {
 	{ "parse_name", test_parse_name },
 	{ "names_match_reference", test_names_match_reference },
@@ -445,5 +462,6 @@ SQ_TESTS = {
 	{ "errors_leave_nothing", test_errors_leave_nothing },
 	{ "regions_names_and_stale_tmp", test_regions_names_and_stale_tmp },
 	{ "duplicates", test_duplicates },
+	{ "sim_disk_full", test_disk_full },
 	{ 0, 0 }
 };
