@@ -150,6 +150,28 @@ grep -q '^seqa_http_auth_failures_total [1-9]' "$BODY_FILE"; t_check "metrics: a
 api GET /api/v1/devices "$TOK_PIPE" >/dev/null
 [ "$(jq '.slots | length' < "$BODY_FILE")" = 2 ] && jq -e '.runtimes | length > 0' < "$BODY_FILE" >/dev/null; t_check "devices: slots (cuda:0, cpu:0) and runtimes" [ $? -eq 0 ]
 
+# every operation docs/openapi.yaml describes exists on the daemon (no 404 "unknown", no 405)
+if python3 -c 'import yaml' 2>/dev/null; then
+	python3 - "$JA" "$B1" > "$D/ops" <<'PY'
+import sys, yaml
+d = yaml.safe_load(open("docs/openapi.yaml"))
+assert str(d["openapi"]).startswith("3."), "not OpenAPI 3"
+for path, ops in d["paths"].items():
+    for m in ops:
+        if m in ("get", "post", "put", "delete", "patch"):
+            print(m.upper(), path.replace("{id}", sys.argv[2] if path.startswith("/api/v1/batches/") else sys.argv[1]))
+PY
+	ok=1; n=0
+	while read -r m p; do
+		n=$((n + 1))
+		BODY='{}'; code=$(api "$m" "$p" "$TOK_ADMIN")
+		if [ "$code" = 405 ] || { [ "$code" = 404 ] && grep -q 'unknown' "$BODY_FILE"; }; then ok=0; echo "# $m $p -> $code $(cat "$BODY_FILE")"; fi
+	done < "$D/ops"
+	[ $ok -eq 1 ] && [ $n -ge 15 ]; t_check "all $n operations of docs/openapi.yaml are served" [ $? -eq 0 ]
+else
+	t_fail "python3-yaml is needed to check docs/openapi.yaml"
+fi
+
 # over the whole test, never two jobs at once on one slot
 # (intervals of runs that ended; a run killed with the daemon has no end line)
 for f in "$DA"/data/batches/*/*.slot; do
