@@ -298,6 +298,28 @@ json_t *sq_qc_multiqc(const json_t *res)
 		"plot_type", "table", "pconfig", "id", "seqa_qc_table", "title", "seqa QC", "data", data);
 }
 
+/* Headline metrics for MultiQC's General Statistics table. */
+static json_t *multiqc_general(const json_t *res)
+{
+	static const char *keys[] = { "pct_q30_bases", "pct_reads_mapped", "pct_reads_duplicated", "mean_autosome_coverage",
+		"pct_autosomes_15x", "cross_contamination_rate", "inferred_sex", "ratio_ti_tv", 0 };
+	json_t *row = json_object(), *stages = json_object_get(res, "stages"), *st, *g = json_object_get(res, "gate");
+	const char *sn;
+	for (int i = 0; keys[i]; ++i)
+		json_object_foreach(stages, sn, st) {
+			json_t *v = json_object_get(json_object_get(json_object_get(st, "metrics"), keys[i]), "value");
+			if (v && (json_is_number(v) || json_is_string(v))) {
+				char k[64];
+				snprintf(k, sizeof k, "seqa_%s", keys[i]);
+				json_object_set(row, k, v);
+			}
+		}
+	if (g) json_object_set_new(row, "seqa_qc_gate", json_string(sq_json_str(g, "status", "NA")));
+	json_t *data = json_object();
+	json_object_set_new(data, sq_json_str(res, "sample", "sample"), row);
+	return json_pack("{s:s,s:s,s:o}", "id", "seqa_general", "plot_type", "generalstats", "data", data);
+}
+
 int sq_qc_write_reports(const json_t *res, const char *outdir)
 {
 	char path[4096];
@@ -314,6 +336,11 @@ int sq_qc_write_reports(const json_t *res, const char *outdir)
 		safe[k++] = (*c == '/' || *c == ' ') ? '_' : *c;
 	safe[k] = 0;
 	snprintf(path, sizeof path, "%s/%s.seqa_mqc.json", outdir, safe);
+	ret = sq_json_save(mq, path);
+	json_decref(mq);
+	if (ret < 0) return ret;
+	if (!(mq = multiqc_general(res))) return SQ_ENOMEM;
+	snprintf(path, sizeof path, "%s/%s.seqa_general_mqc.json", outdir, safe);
 	ret = sq_json_save(mq, path);
 	json_decref(mq);
 	if (ret < 0) return ret;

@@ -274,6 +274,9 @@ sys.exit(0 if all(n in s for n in need) else 1)
 EOF
 	then t_ok "multiqc lists seqa's metrics (custom content, both samples)"; else t_fail "multiqc: seqa metrics not found (see $D/multiqc.log)"; fi
 	grep -q "seqa clinical QC" "$D/mqc_out/multiqc_report.html" && t_ok "multiqc report has the seqa section" || t_fail "multiqc report lacks the seqa section"
+	gs=$D/mqc_out/multiqc_data/multiqc_general_stats.txt
+	grep -q "seqa_mean_autosome_coverage" "$gs" && grep -q "^Alow	" "$gs" && grep -q "^A	" "$gs" \
+		&& t_ok "multiqc General Statistics has seqa's headline metrics for both samples" || t_fail "multiqc general stats: $(head -c 300 "$gs")"
 else t_fail "multiqc not installed (make deps)"; fi
 
 # ---- qc.html in headless Chromium ------------------------------------------------------

@@ -465,6 +465,8 @@ static void test_html_report(void)
 	SQ_CHECK(sq_file_readable(p));
 	snprintf(p, sizeof p, "%s/<script>alert(1)<_script>.seqa_mqc.json", d);
 	SQ_CHECK(sq_file_readable(p));
+	snprintf(p, sizeof p, "%s/<script>alert(1)<_script>.seqa_general_mqc.json", d);
+	SQ_CHECK(sq_file_readable(p));
 	json_decref(r);
 }
 
