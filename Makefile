@@ -178,6 +178,8 @@ install: all
 	install -m 0644 systemd/seqa.sysusers $(DESTDIR)$(SYSUSERSDIR)/seqa.conf
 	install -m 0644 etc/seqa.conf.example $(DESTDIR)$(SYSCONFDIR)/seqa/seqa.conf.example
 	install -m 0644 README.md docs/openapi.yaml $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(PREFIX)/share/seqa/qc/profiles
+	install -m 0644 qc/profiles/*.json qc/profiles/README.md $(DESTDIR)$(PREFIX)/share/seqa/qc/profiles/
 
 print-config:
 	@echo "VERSION   = $(VERSION) ($(COMMIT))"
