@@ -33,7 +33,7 @@
 
 typedef struct sq_call_opt_s {
 	const char *ref_path;      /* FASTA (plain or gzip/bgzip) */
-	const char *bam_path;      /* coordinate-sorted, indexed BAM/CRAM */
+	const char *bam_path;      /* coordinate-sorted BAM (indexed; else read into memory) */
 	const char *out_path;      /* VCF; ".gz" -> bgzip + .tbi */
 	const char *gvcf_path;     /* optional gVCF (NULL: none) */
 	const char *regions_path;  /* optional BED of regions to call (NULL: whole reference) */
