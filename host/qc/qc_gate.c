@@ -58,6 +58,12 @@ static int rule_check(const char *path, size_t i, json_t *r)
 			       : k == 3 ? json_is_array(v) : (json_is_boolean(v) || json_is_string(v) || json_is_number(v));
 			if (!ok) { sq_log_error("%s: rule %zu (%s): bad \"%s\".\"%s\" threshold", path, i, metric, rule_kinds[k], lv[l]); return SQ_EINPUT; }
 		}
+		json_t *f = json_object_get(t, "fail"), *w = json_object_get(t, "warn");
+		if (k < 2 && f && w && (k == 0 ? json_number_value(w) < json_number_value(f) : json_number_value(w) > json_number_value(f))) {
+			sq_log_error("%s: rule %zu (%s): \"%s\" warn threshold %g is beyond the fail threshold %g (it could never warn)",
+			             path, i, metric, rule_kinds[k], json_number_value(w), json_number_value(f));
+			return SQ_EINPUT;
+		}
 	}
 	if (kinds != 1) { sq_log_error("%s: rule %zu (%s): exactly one of min/max/range/in/equals", path, i, metric); return SQ_EINPUT; }
 	return 0;

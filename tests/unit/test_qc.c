@@ -229,6 +229,8 @@ static void test_profile_validation(void)
 		"{\"profile_id\": \"P\", \"version\": \"1\", \"indication\": \"RD-BONE\", \"rules\": [{\"metric\": \"x\", \"stage\": \"vcf\", \"min\": {\"fail\": \"high\"}}]}",
 		"{\"profile_id\": \"P\", \"version\": \"1\", \"indication\": \"RD-BONE\", \"rules\": [{\"metric\": \"x\", \"stage\": \"vcf\", \"range\": {\"fail\": [1]}}]}",
 		"{\"profile_id\": \"P\", \"version\": \"1\", \"indication\": \"RD-BONE\", \"rules\": [{\"metric\": \"x\", \"stage\": \"vcf\", \"min\": {}}]}",
+		"{\"profile_id\": \"P\", \"version\": \"1\", \"indication\": \"RD-BONE\", \"rules\": [{\"metric\": \"x\", \"stage\": \"vcf\", \"min\": {\"fail\": 30, \"warn\": 25}}]}",
+		"{\"profile_id\": \"P\", \"version\": \"1\", \"indication\": \"RD-BONE\", \"rules\": [{\"metric\": \"x\", \"stage\": \"vcf\", \"max\": {\"fail\": 0.02, \"warn\": 0.03}}]}",
 		"{ not json",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
