@@ -401,16 +401,20 @@ static void test_disk_full(void)
 {
 	const char *fa = sq_test_shared("human/human_g1k_v37.chr17_1Mb.fasta");
 	if (!fa) SQ_SKIP("../shared/data/human absent");
-	const char *d = sq_test_tmpdir();
 	char mnt[1024], p[1100];
-	snprintf(mnt, sizeof mnt, "%s/full", d);
-	if (sq_test_sh("mkdir -p %s && mount -t tmpfs -o size=1200k tmpfs %s 2>/dev/null", mnt, mnt) != 0)
+	/* the mount point lives outside tests/out so a run killed while mounted cannot block the
+	 * next run's scratch directory */
+	snprintf(mnt, sizeof mnt, "/tmp/seqa-full.XXXXXX");
+	SQ_REQUIRE(mkdtemp(mnt) != NULL);
+	if (sq_test_sh("mount -t tmpfs -o size=1200k tmpfs %s 2>/dev/null", mnt) != 0) {
+		rmdir(mnt);
 		SQ_SKIP("cannot mount a small tmpfs here (not root?)");
+	}
 	snprintf(p, sizeof p, "%s/ref.fa", mnt);
 	cp(fa, p); /* 1 MB: fits, its 2.8 MB index does not */
 	SQ_CHECK(sq_ref_index(p, 0, 0) == SQ_EOUTPUT);
 	SQ_CHECK(sq_test_sh("[ \"$(ls %s)\" = ref.fa ]", mnt) == 0);
-	sq_test_sh("umount %s", mnt);
+	sq_test_sh("umount %s && rmdir %s", mnt, mnt);
 }
 
 SQ_TESTS = {

@@ -438,16 +438,21 @@ static void test_disk_full(void)
 {
 	const char *d = sq_test_tmpdir(), *ref = ref_copy(d);
 	char mnt[1024], pre[1100];
-	snprintf(mnt, sizeof mnt, "%s/full", d);
-	if (sq_test_sh("mkdir -p %s && mount -t tmpfs -o size=64k tmpfs %s 2>/dev/null", mnt, mnt) != 0)
+	/* the mount point lives outside tests/out so a run killed while mounted cannot block the
+	 * next run's scratch directory */
+	snprintf(mnt, sizeof mnt, "/tmp/seqa-full.XXXXXX");
+	SQ_REQUIRE(mkdtemp(mnt) != NULL);
+	if (sq_test_sh("mount -t tmpfs -o size=64k tmpfs %s 2>/dev/null", mnt) != 0) {
+		rmdir(mnt);
 		SQ_SKIP("cannot mount a small tmpfs here (not root?)");
+	}
 	snprintf(pre, sizeof pre, "%s/x", mnt);
 	sq_sim_opt_t o;
 	sq_sim_opt_init(&o);
 	o.ref = ref, o.prefix = pre, o.coverage = 2, o.regions = "17:400001-600000";
 	SQ_CHECK(sq_sim_run(&o, 0) == SQ_EOUTPUT);
 	SQ_CHECK(sq_test_sh("[ -z \"$(ls %s)\" ]", mnt) == 0);
-	sq_test_sh("umount %s", mnt);
+	sq_test_sh("umount %s && rmdir %s", mnt, mnt);
 }
 
 SQ_TESTS = {
