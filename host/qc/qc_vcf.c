@@ -118,6 +118,11 @@ int sq_qc_vcf(const char *path, const sq_qc_opt_t *opt, json_t **out)
 	while ((r = bcf_read(fp, h, rec)) >= 0) {
 		if (bcf_unpack(rec, BCF_UN_STR | BCF_UN_FLT | BCF_UN_FMT) < 0) { ret = SQ_EINPUT; break; }
 		++n_rec;
+		if (rec->pos < 0 || rec->rid < 0 || rec->rid >= nseq || rec->n_allele < 1) {   /* e.g. a POS that is no number */
+			sq_log_error("%s: record %lld: invalid CHROM/POS/REF (malformed VCF line)", path, (long long)n_rec);
+			ret = SQ_EINPUT;
+			break;
+		}
 		/* sortedness */
 		if (rec->rid != prev_rid) {
 			if (rec->rid < nseq && ctg_seen[rec->rid]) {
