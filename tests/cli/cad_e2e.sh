@@ -6,7 +6,7 @@
 . tests/lib.sh
 . tests/cli/cad_common.inc
 if ! cad_have_tools; then t_skip "cad_e2e: needs openssl, bcftools, ./seqa-inbox and ../shared/data"; t_done; exit; fi
-T=$(t_tmp cad_e2e)
+T=$(t_tmp cad_e2e.$$)   # per process: concurrent test runs must not share it
 cad_pki $T/pki || { t_fail "test PKI"; t_done; exit 1; }
 make_run $T/run S001 || { t_fail "make run folder with bcftools"; t_done; exit 1; }
 inbox_start $T/inbox $T/pki && t_ok "inbox listening on 127.0.0.1:$PORT" || { t_fail "inbox start: $(tail -3 $T/inbox.log)"; t_done; exit 1; }
@@ -110,4 +110,5 @@ c.execute('UPDATE cad_files SET size=?, sha256=? WHERE delivery=? AND name=?', (
 else
 	t_skip "PyPI crypt4gh/cryptography not installed: crypt4gh -> seqa-inbox interop not checked"
 fi
+inbox_stop; [ $_f -eq 0 ] && [ -z "${SEQA_KEEP_OUT:-}" ] && rm -rf "$T"   # kept when something failed
 t_done

@@ -14,7 +14,7 @@
 . tests/cli/cad_common.inc
 if ! cad_have_tools; then t_skip "cad_faults: needs openssl, bcftools, ./seqa-inbox and ../shared/data"; t_done; exit; fi
 SEED=${SEQA_TEST_SEED:-7}
-T=$(t_tmp cad_faults)
+T=$(t_tmp cad_faults.$$)   # per process: concurrent test runs must not share it
 P=$T/pki
 cad_pki $P || { t_fail "test PKI"; t_done; exit 1; }
 make_run $T/run S000 || { t_fail "run folder"; t_done; exit 1; }
@@ -142,4 +142,5 @@ t_check "inbox back: the loop drained the outbox ($nd of $NQ)" [ "$nd" -eq $NQ ]
 t_check "push --loop exits 0 on SIGTERM" [ $rc -eq 0 ]
 ni=$($INBOX list --dir $T/inbox | grep -c '"delivery_id"')
 t_check "inbox holds each delivery once ($ni)" [ "$ni" -eq $NQ ]
+inbox_stop; [ $_f -eq 0 ] && [ -z "${SEQA_KEEP_OUT:-}" ] && rm -rf "$T"   # kept when something failed
 t_done

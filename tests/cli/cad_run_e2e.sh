@@ -8,7 +8,7 @@
 src=$SHARED/data/human/human_g1k_v37.chr17_1Mb.fasta
 if ! cad_have_tools || [ ! -r "$src" ]; then t_skip "cad_run_e2e: needs openssl, bcftools, samtools, ./seqa-inbox, ../shared/data"; t_done; exit; fi
 if ! $SEQA run --help 2>/dev/null | grep -q -- '--outbox'; then t_skip "cad_run_e2e: this seqa run has no --outbox"; t_done; exit; fi
-T=$(t_tmp cad_run_e2e)
+T=$(t_tmp cad_run_e2e.$$)   # per process: concurrent test runs must not share it
 P=$T/pki
 cad_pki $P || { t_fail "test PKI"; t_done; exit 1; }
 samtools faidx "$src" 17:300001-400000 | sed '1s/.*/>chr17s/' > $T/ref.fa
@@ -50,4 +50,5 @@ $SEQA push -o $T/ob.db $(push_opts $P) 2>/dev/null
 n=$($SEQA outbox list -o $T/ob.db --json | grep -c '"id"')
 ni=$($INBOX list --dir $T/inbox | grep -c '"delivery_id"')
 t_check "rerun: still one delivery in the outbox ($n) and at the inbox ($ni)" [ "$n" -eq 1 ] && [ "$ni" -eq 1 ]
+inbox_stop; [ $_f -eq 0 ] && [ -z "${SEQA_KEEP_OUT:-}" ] && rm -rf "$T"   # kept when something failed
 t_done

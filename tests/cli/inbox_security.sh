@@ -5,7 +5,7 @@
 . tests/lib.sh
 . tests/cli/cad_common.inc
 if ! cad_have_tools || ! command -v curl >/dev/null; then t_skip "inbox_security: needs openssl, curl, bcftools, ./seqa-inbox, ../shared/data"; t_done; exit; fi
-T=$(t_tmp inbox_security)
+T=$(t_tmp inbox_security.$$)   # per process: concurrent test runs must not share it
 P=$T/pki
 cad_pki $P || { t_fail "test PKI"; t_done; exit 1; }
 make_run $T/run S001 || { t_fail "run folder"; t_done; exit 1; }
@@ -124,4 +124,5 @@ inbox_stop
 n=$(ls $T/inbox/store | wc -l)
 t_check "nothing committed (store empty)" [ "$n" -eq 0 ]
 $INBOX list --dir $T/inbox | grep -q delivery_id && t_fail "inbox lists a delivery" || t_ok "inbox lists no delivery"
+inbox_stop; [ $_f -eq 0 ] && [ -z "${SEQA_KEEP_OUT:-}" ] && rm -rf "$T"   # kept when something failed
 t_done
