@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <htslib/bgzf.h>
+#include <htslib/hfile.h>
 #include "seqa/log.h"
 #include "seqa/thpool.h"
 #include "seqa/util.h"
@@ -206,6 +207,16 @@ static int sq_bgzf_put(BGZF *fp, const kstring_t *k, const char *path)
 	return 0;
 }
 
+/* bgzf_close() returns early, file still open, when its final flush fails (disk full): then
+ * release the descriptor anyway (the BGZF struct is leaked on this error path only), so the
+ * space of the unlinked temporary is freed and the file system can be unmounted. */
+static int sq_bgzf_close(BGZF *fp)
+{
+	if (bgzf_close(fp) == 0) return 0;
+	if (fp->fp) hclose_abruptly(fp->fp);
+	return -1;
+}
+
 int sq_sim_reads(sq_sim_t *s, const char *r1, const char *r2, sq_sim_stats_t *stt)
 {
 	const int nt = s->o->n_threads > 0 ? s->o->n_threads : 1;
@@ -236,8 +247,8 @@ int sq_sim_reads(sq_sim_t *s, const char *r1, const char *r2, sq_sim_stats_t *st
 	if (s->o->progress) fputc('\n', stderr);
 	ret = 0;
 fail:
-	if (f1 && bgzf_close(f1) < 0 && ret == 0) { sq_log_error("cannot write '%s' (disk full?)", r1); ret = SQ_EOUTPUT; }
-	if (f2 && bgzf_close(f2) < 0 && ret == 0) { sq_log_error("cannot write '%s' (disk full?)", r2); ret = SQ_EOUTPUT; }
+	if (f1 && sq_bgzf_close(f1) < 0 && ret == 0) { sq_log_error("cannot write '%s' (disk full?)", r1); ret = SQ_EOUTPUT; }
+	if (f2 && sq_bgzf_close(f2) < 0 && ret == 0) { sq_log_error("cannot write '%s' (disk full?)", r2); ret = SQ_EOUTPUT; }
 	for (int64_t k = 0; ch && k < B; ++k) free(ch[k].r1.s), free(ch[k].r2.s);
 	free(ch);
 	stt->n_pairs = s->n_pairs;

@@ -414,7 +414,7 @@ static void test_disk_full(void)
 	cp(fa, p); /* 1 MB: fits, its 2.8 MB index does not */
 	SQ_CHECK(sq_ref_index(p, 0, 0) == SQ_EOUTPUT);
 	SQ_CHECK(sq_test_sh("[ \"$(ls %s)\" = ref.fa ]", mnt) == 0);
-	sq_test_sh("umount %s && rmdir %s", mnt, mnt);
+	SQ_CHECK(sq_test_sh("umount %s && rmdir %s", mnt, mnt) == 0);
 }
 
 SQ_TESTS = {
