@@ -1,0 +1,102 @@
+#!/bin/sh
+# Allocation-failure countdown (tests/fault/shim.c, SEQA_FAIL_ALLOC_AT=N fails the Nth
+# malloc/calloc/realloc of the process) over small runs of ingest, align, call, qc and outbox
+# enqueue.  For each N: no crash (no signal, no hang), and either exit 0 with outputs identical to
+# the fault-free run, or a non-zero exit with a message on stderr and no output file left (for the
+# outbox: a fault-free retry then holds exactly one delivery).  Each command's allocation count A
+# is measured first; by default (make test) N = 1..6 plus ALLOC_POINTS (30) evenly spaced points
+# up to A; SEQA_FAULT_FULL=1 uses 400 points per command (a full sweep of every N is ~90 000 runs:
+# see docs/SECURITY.md for what was run).  Prints the number of points covered per command.
+# FAULT_ALLOC_CMDS limits the commands.  Known open findings (docs/SECURITY.md, "Open findings"):
+# align (bwa-derived chaining: klib kbtree and libbwa do not check malloc, SIGSEGV), call (C++
+# std::bad_alloc abort in the OpenCL ICD/PoCL probe, VCF records differing or left after a failed
+# write) and qc (jansson
+# appends whose failure is ignored: an entry silently missing from qc.json) are reported as
+# FINDING lines and a skip unless SEQA_FAULT_STRICT=1; every other command must pass.
+. tests/lib.sh
+SHIM=${SEQA_FAULT_SHIM:-${BUILD:-build}/fault/libseqa_fault.so}
+src=$SHARED/data/human/human_g1k_v37.chr17_1Mb.fasta
+if [ ! -r "$src" ]; then t_skip "fault_alloc: $src absent"; t_done; exit 0; fi
+if [ ! -f "$SHIM" ]; then t_skip "fault_alloc: $SHIM not built"; t_done; exit 0; fi
+if ldd "$SEQA" 2>/dev/null | grep -q 'lib[at]san'; then t_skip "fault_alloc: $SEQA is sanitizer-built (the shim replaces malloc)"; t_done; exit 0; fi
+case "$SHIM" in /*) ;; *) SHIM=$PWD/$SHIM;; esac
+P=${ALLOC_POINTS:-30}; [ -n "$SEQA_FAULT_FULL" ] && P=400
+d=$(t_tmp fault_alloc)
+# a private copy of the binary under test (the shared tree's ./seqa may be relinked meanwhile)
+cp "$SEQA" $d/seqa && SEQA=$d/seqa && $SEQA --version >/dev/null || { t_fail "fault_alloc: copy of $SEQA"; t_done; exit 1; }
+samtools faidx "$src" 17:420001-450000 | sed '1s/.*/>chr17s/' > $d/ref.fa
+$SEQA index $d/ref.fa 2>/dev/null && $SEQA simulate -r $d/ref.fa -o $d/S -c 4 -s 3 2>/dev/null \
+	|| { t_fail "fault_alloc: test data"; t_done; exit 1; }
+printf '{"samples":[{"id":"S1","pseudonym":"P1","indication":"RD-BONE","sex":"female","r1":"S_R1.fq.gz","r2":"S_R2.fq.gz"}]}' > $d/batch.json
+$SEQA outbox keygen --sign $d/p.sk $d/p.pk 2>/dev/null && $SEQA outbox keygen --c4gh $d/c.sk $d/c.pk 2>/dev/null
+# reference outputs (fault-free), then each command's own clean-up and comparison
+$SEQA align -r $d/ref.fa -1 $d/S_R1.fq.gz -2 $d/S_R2.fq.gz -o $d/ref.bam 2>/dev/null
+$SEQA call -r $d/ref.fa -i $d/ref.bam -o $d/ref.vcf.gz -g $d/ref.g.vcf.gz 2>/dev/null
+mkdir -p $d/rundir && cp $d/ref.vcf.gz $d/ref.vcf.gz.tbi $d/rundir/
+
+TO=   # "timeout 120" while injecting (a hang is a failure too)
+# cmd_NAME: runs the command (env from "$@"); clean_NAME: removes its outputs; out_NAME: lists
+# the outputs that must not exist after a failure; same_NAME: 0 if outputs equal the reference
+cmd_ingest()  { $TO env "$@" $SEQA ingest -o $d/o/ing.json $d/batch.json; }
+out_ingest()  { echo $d/o/ing.json; }
+cmd_align()   { $TO env "$@" $SEQA align -r $d/ref.fa -1 $d/S_R1.fq.gz -2 $d/S_R2.fq.gz -o $d/o/al.bam; }
+out_align()   { echo $d/o/al.bam $d/o/al.bam.bai $d/o/al.bam.markdup.json; }
+cmd_call()    { $TO env "$@" $SEQA call -r $d/ref.fa -i $d/ref.bam -o $d/o/c.vcf.gz -g $d/o/c.g.vcf.gz; }
+out_call()    { echo $d/o/c.vcf.gz $d/o/c.vcf.gz.tbi $d/o/c.g.vcf.gz $d/o/c.g.vcf.gz.tbi; }
+cmd_qc()      { $TO env "$@" $SEQA qc -b $d/ref.bam -V $d/ref.vcf.gz -r $d/ref.fa -s PSN-1 -p scripts/demo-qc-profile.json -o $d/o/qc; }
+out_qc()      { echo $d/o/qc/qc.json $d/o/qc/qc.html; }
+cmd_outbox()  { $TO env "$@" $SEQA outbox enqueue -o $d/o/ob.db --platform P1 --sign-key $d/p.sk --cad-key $d/c.pk --allow-qc-fail --sample PSN-1 $d/rundir; }
+out_outbox()  { :; }   # the outbox is a database: checked by a retry instead
+norm_json() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); j.pop('created',None); print(json.dumps(j,sort_keys=True))" "$1"; }
+n_deliv() { $SEQA outbox list -o $d/o/ob.db --json 2>/dev/null | python3 -c "import json,sys; j=json.load(sys.stdin); j=j.get('deliveries',j) if isinstance(j,dict) else j; print(len(j))" 2>/dev/null; }
+
+total=0; bad_total=0
+KNOWN=${SEQA_FAULT_STRICT:+none}; KNOWN=${KNOWN:-"align call qc"}
+for c in ${FAULT_ALLOC_CMDS:-ingest align call qc outbox}; do
+	rm -rf $d/o $d/ref_$c; mkdir -p $d/o
+	rm -f $d/cnt; cmd_$c SEQA_FAULT_COUNT=$PWD/$d/cnt LD_PRELOAD=$SHIM >/dev/null 2>&1; rc=$?
+	A=$(sed -n 's/^allocs=\([0-9]*\).*/\1/p' $d/cnt | head -1)
+	[ $rc -eq 0 ] && [ -n "$A" ] || { t_fail "$c: fault-free run under the shim (exit $rc)"; continue; }
+	mv $d/o $d/ref_$c
+	pts=$(awk -v a=$A -v p=$P 'BEGIN{for(i=1;i<=6;i++)print i; for(i=1;i<=p;i++){n=int(6+i*(a-6)/p); if(n>6)print n}}' | sort -n | uniq)
+	n=0; bad=0; clean_err=0; absorbed=0
+	for N in $pts; do
+		n=$((n + 1))
+		rm -rf $d/o; mkdir -p $d/o
+		TO="timeout 120"; cmd_$c SEQA_FAIL_ALLOC_AT=$N LD_PRELOAD=$SHIM >/dev/null 2>$d/err; rc=$?; TO=
+		why=
+		if [ $rc -eq 124 ]; then why="hang (timeout)"
+		elif [ $rc -ge 128 ]; then why="killed by signal $((rc - 128))"
+		elif [ $rc -eq 0 ]; then
+			case $c in
+			ingest) [ "$(norm_json $d/o/ing.json)" = "$(norm_json $d/ref_ingest/ing.json)" ] || why="exit 0 but report differs";;
+			align)  cmp -s $d/o/al.bam $d/ref_align/al.bam || why="exit 0 but BAM differs";;
+			call)   cmp -s $d/o/c.vcf.gz $d/ref_call/c.vcf.gz && cmp -s $d/o/c.g.vcf.gz $d/ref_call/c.g.vcf.gz || why="exit 0 but VCF differs";;
+			qc)     [ "$(norm_json $d/o/qc/qc.json)" = "$(norm_json $d/ref_qc/qc/qc.json)" ] || why="exit 0 but qc.json differs";;
+			outbox) [ "$(n_deliv)" = 1 ] || why="exit 0 but $(n_deliv) deliveries";;
+			esac
+			[ -z "$why" ] && absorbed=$((absorbed + 1))
+		else
+			clean_err=$((clean_err + 1))
+			[ -s $d/err ] || why="exit $rc without a message"
+			for f in $(out_$c); do [ -e "$f" ] && why="$why; exit $rc left $(basename $f)"; done
+			if [ $c = outbox ]; then
+				cmd_outbox >/dev/null 2>&1 || why="$why; retry after the failure fails"
+				[ "$(n_deliv)" = 1 ] || why="$why; retry gives $(n_deliv) deliveries"
+			fi
+		fi
+		if [ -n "$why" ]; then
+			bad=$((bad + 1)); echo "# FINDING $c N=$N: $why"; grep -v '^\[M::' $d/err | tail -2 | sed 's/^/#   /'
+			cp $d/err $d/fail_${c}_$N.err 2>/dev/null
+		fi
+	done
+	echo "# $c: $A allocations; $n points (N=1..6 and every ~$(( (A + P - 1) / P ))th): $clean_err clean error exits, $absorbed absorbed (exit 0, same outputs), $bad bad"
+	total=$((total + n)); bad_total=$((bad_total + bad))
+	case " $KNOWN " in
+	*" $c "*) if [ $bad -eq 0 ]; then t_ok "alloc countdown $c: $n points, no crash or corrupted output"
+	          else t_skip "alloc countdown $c: $bad of $n points are known open findings (SEQA_FAULT_STRICT=1 to fail on them)"; fi;;
+	*) t_check "alloc countdown $c: $n points, no crash or corrupted output ($bad bad)" [ $bad -eq 0 ];;
+	esac
+done
+echo "# allocation-failure points covered: $total${SEQA_FAULT_FULL:+ (SEQA_FAULT_FULL)}"
+t_done
