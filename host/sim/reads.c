@@ -210,7 +210,7 @@ static int sq_bgzf_put(BGZF *fp, const kstring_t *k, const char *path)
 /* bgzf_close() returns early, file still open, when its final flush fails (disk full): then
  * release the descriptor anyway (the BGZF struct is leaked on this error path only), so the
  * space of the unlinked temporary is freed and the file system can be unmounted. */
-static int sq_bgzf_close(BGZF *fp)
+int sq_bgzf_close(BGZF *fp)
 {
 	if (bgzf_close(fp) == 0) return 0;
 	if (fp->fp) hclose_abruptly(fp->fp);

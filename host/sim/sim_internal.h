@@ -127,6 +127,10 @@ int sq_sim_write_vcf(const sq_sim_t *s, const char *path, const char *tbi);
 int64_t sq_sim_hap2ref(const sq_sim_hap_t *h, int64_t x);
 /** Set up the quality model (solves the profile shift for o->error_rate).  0 or SQ_ENOMEM. */
 int sq_sim_qmodel(sq_sim_t *s);
+/** bgzf_close() that also releases the file when the final flush fails (htslib returns early
+ *  then, file still open).  0 or -1. */
+struct BGZF;
+int sq_bgzf_close(struct BGZF *fp);
 /** Simulate and write the reads.  0 or < -1. */
 int sq_sim_reads(sq_sim_t *s, const char *r1, const char *r2, sq_sim_stats_t *st);
 

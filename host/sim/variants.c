@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <htslib/bgzf.h>
 #include <htslib/vcf.h>
 #include <htslib/tbx.h>
 #include "seqa/log.h"
@@ -209,10 +210,10 @@ int64_t sq_sim_hap2ref(const sq_sim_hap_t *h, int64_t x)
 int sq_sim_write_vcf(const sq_sim_t *s, const char *path, const char *tbi)
 {
 	const sq_sim_opt_t *o = s->o;
-	htsFile *fp = hts_open(path, "wz");
+	BGZF *fp = bgzf_open(path, "w");
 	bcf_hdr_t *h = bcf_hdr_init("w");
 	bcf1_t *rec = bcf_init();
-	kstring_t al = { 0, 0, 0 };
+	kstring_t al = { 0, 0, 0 }, line = { 0, 0, 0 };
 	int ret = SQ_EOUTPUT, pass;
 	int64_t vi = 0;
 	if (!fp || !h || !rec) { sq_log_error("cannot write '%s'", path); goto fail; }
@@ -238,7 +239,9 @@ int sq_sim_write_vcf(const sq_sim_t *s, const char *path, const char *tbi)
 	}
 	bcf_hdr_append(h, "##INFO=<ID=VT,Number=1,Type=String,Description=\"Simulated variant type: SNP, INS or DEL\">");
 	bcf_hdr_append(h, "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype (phased: haplotype 1|haplotype 2)\">");
-	if (bcf_hdr_add_sample(h, o->sample) < 0 || bcf_hdr_sync(h) < 0 || bcf_hdr_write(fp, h) < 0) {
+	/* formatted by htslib, written through our BGZF handle (see sq_bgzf_close) */
+	if (bcf_hdr_add_sample(h, o->sample) < 0 || bcf_hdr_sync(h) < 0 || bcf_hdr_format(h, 0, &line) < 0 ||
+	    bgzf_write(fp, line.s, line.l) != (ssize_t)line.l) {
 		sq_log_error("cannot write the VCF header to '%s'", path);
 		goto fail;
 	}
@@ -260,20 +263,26 @@ int sq_sim_write_vcf(const sq_sim_t *s, const char *path, const char *tbi)
 			bcf_update_filter(h, rec, &pass, 1);
 			bcf_update_info_string(h, rec, "VT", vt[v->type]);
 			bcf_update_genotypes(h, rec, gt, 2);
-			if (bcf_write(fp, h, rec) < 0) { sq_log_error("cannot write '%s'", path); goto fail; }
+			line.l = 0;
+			if (vcf_format(h, rec, &line) < 0 || bgzf_write(fp, line.s, line.l) != (ssize_t)line.l) {
+				sq_log_error("cannot write '%s' (disk full?)", path);
+				goto fail;
+			}
 		}
 	}
-	if (hts_close(fp) != 0) { fp = 0; sq_log_error("cannot write '%s' (disk full?)", path); goto fail; }
+	ret = sq_bgzf_close(fp);
 	fp = 0;
+	if (ret < 0) { ret = SQ_EOUTPUT; sq_log_error("cannot write '%s' (disk full?)", path); goto fail; }
+	ret = SQ_EOUTPUT;
 	if (tbx_index_build2(path, tbi, 0, &tbx_conf_vcf) != 0) {
 		sq_log_error("cannot write the tabix index '%s'", tbi);
 		goto fail;
 	}
 	ret = 0;
 fail:
-	if (fp) hts_close(fp);
+	if (fp) sq_bgzf_close(fp);
 	if (h) bcf_hdr_destroy(h);
 	if (rec) bcf_destroy(rec);
-	free(al.s);
+	free(al.s), free(line.s);
 	return ret;
 }

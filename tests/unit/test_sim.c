@@ -455,6 +455,10 @@ static void test_disk_full(void)
 		SQ_CHECK(sq_sim_run(&o, 0) == SQ_EOUTPUT);
 		SQ_CHECK(sq_test_sh("[ -z \"$(ls %s)\" ]", mnt) == 0);
 	}
+	/* the truth VCF itself does not fit (written before the reads) */
+	o.coverage = 0, o.snp_rate = 0.05, o.regions = "17:400001-1000000";
+	SQ_CHECK(sq_sim_run(&o, 0) == SQ_EOUTPUT);
+	SQ_CHECK(sq_test_sh("[ -z \"$(ls %s)\" ]", mnt) == 0);
 	/* no descriptor left open on the full file system (it would be "busy") */
 	SQ_CHECK(sq_test_sh("umount %s && rmdir %s", mnt, mnt) == 0);
 }
