@@ -471,7 +471,8 @@ out:
 		json_t *rl = json_pack("{s:s, s:s, s:s, s:O, s:f, s:s, s:s}", "sample", s->id, "seqa_version", sq_version(),
 		                       "command", sq_cli_cmdline(), "stages", log, "wall_s", sq_realtime() - t_start,
 		                       "status", ret == 0 ? "complete" : "failed", "gate", sq_qc_status_name(gate));
-		if (rl && sq_mkdir_p(dir, 0755) == 0) sq_json_save(rl, p.runlog);
+		/* run.json says "complete": a run whose log cannot be written did not complete */
+		if ((!rl || sq_mkdir_p(dir, 0755) < 0 || sq_json_save(rl, p.runlog) < 0) && ret == 0) ret = SQ_EOUTPUT;
 		json_decref(rl);
 	}
 	snprintf(out->dir, sizeof out->dir, "%s", dir);
