@@ -191,7 +191,7 @@ sq_ref_t *sq_ref_load_q(const char *prefix, int quiet)
 	sq_ref_t *r = 0;
 	snprintf(path, sizeof path, "%s.contigs.json", prefix);
 	if (!sq_file_readable(path)) {
-		if (!quiet) sq_log_error("missing contig table '%s': run 'seqa index' on the reference first", path);
+		if (!quiet) sq_log_warn("missing contig table '%s': run 'seqa index' on the reference first", path);
 		return 0;
 	}
 	if (!(j = quiet ? json_load_file(path, JSON_REJECT_DUPLICATES, NULL) : sq_json_load(path))) goto fail;

@@ -61,7 +61,8 @@ typedef struct {
 /** Read a whole FASTA (validating it), computing names, lengths and MD5s; with_sha256 also
  *  hashes the file.  NULL on error (logged).  Error class in *err if err != NULL. */
 sq_ref_t *sq_ref_scan(const char *fasta, int with_sha256, int *err);
-/** Load PREFIX.contigs.json.  NULL (logged: "run 'seqa index'") when missing or invalid. */
+/** Load PREFIX.contigs.json.  NULL when missing (a warning: "run 'seqa index'"; callers that
+ *  need the table report the error) or invalid (an error). */
 sq_ref_t *sq_ref_load(const char *prefix);
 /** Write the table durably to path (PREFIX.contigs.json).  0 or SQ_EOUTPUT. */
 int sq_ref_save(const sq_ref_t *r, const char *path);
