@@ -5,6 +5,9 @@
 BUILD=${BUILD:-build}
 export SEQA=${SEQA:-./seqa}
 mkdir -p tests/out
+# ../shared is read-only test data: remember what is there, to catch a test writing into it
+SHARED_DIR=${SEQA_SHARED:-../shared}
+[ -d "$SHARED_DIR" ] && find "$SHARED_DIR" -type f | sort > tests/out/.shared-before
 P=0; F=0; S=0; bad=""
 for t in $BUILD/tests/test_* $BUILD/firmware/*/*_csim tests/cli/*.sh; do
 	[ -e "$t" ] || continue
@@ -30,6 +33,15 @@ for t in $BUILD/tests/test_* $BUILD/firmware/*/*_csim tests/cli/*.sh; do
 	[ "$f" -gt 0 ] || [ "$rc" -ne 0 ] && { bad="$bad $t"; [ "$f" -eq 0 ] && F=$((F + 1)); }
 	echo "#   $last ($(($(date +%s) - t0)) s)"
 done
+if [ -f tests/out/.shared-before ]; then
+	find "$SHARED_DIR" -type f | sort > tests/out/.shared-after
+	new=$(comm -13 tests/out/.shared-before tests/out/.shared-after)
+	if [ -n "$new" ]; then
+		echo "not ok - tests wrote into $SHARED_DIR (read-only test data): $new"
+		F=$((F + 1)); bad="$bad (writes-into-shared)"
+		echo "$new" | while read -r f; do rm -f "$f"; done
+	fi
+fi
 [ -n "$bad" ] && echo "# failing:$bad (logs in tests/out/)"
 echo "$P passed, $F failed, $S skipped"
 [ "$F" -eq 0 ]

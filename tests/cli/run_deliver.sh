@@ -10,7 +10,7 @@ src=$SHARED/data/human/human_g1k_v37.chr17_1Mb.fasta
 if ! cad_have_tools || [ ! -r "$src" ]; then t_skip "run_deliver: needs openssl, bcftools, ./seqa-inbox and ../shared/data"; t_done; exit 0; fi
 T=$(t_tmp run_deliver)
 cad_pki $T/pki || { t_fail "test PKI"; t_done; exit 1; }
-samtools faidx "$src" 17:600001-700000 | sed '1s/.*/>chr17t/' > $T/ref.fa
+cp "$src" $T/chr17.fa && samtools faidx $T/chr17.fa 17:600001-700000 | sed '1s/.*/>chr17t/' > $T/ref.fa
 $SEQA index $T/ref.fa 2>/dev/null && $SEQA simulate -r $T/ref.fa -o $T/S -c 15 -s 9 2>/dev/null || { t_fail "index/simulate"; t_done; exit 1; }
 dl="--outbox $T/ob/outbox.db --platform plat1 --sign-key $T/pki/plat1.sign --cad-key $T/pki/cad.c4gh.pub"
 args="-r $T/ref.fa -1 $T/S_R1.fq.gz -2 $T/S_R2.fq.gz --sample S9 --pseudonym PSN-9 --indication RD-MITO --sex male"
