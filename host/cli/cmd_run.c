@@ -73,7 +73,7 @@ int sq_cmd_run(int argc, char *argv[])
 	const char *r1 = 0, *r2 = 0, *sample = 0, *pseudo = 0, *ind = 0, *sex = "unknown", *sheet = 0;
 	int c, json_out = 0, ret = SQ_EXIT_OK, n_fail_gate = 0, err = 0;
 	sq_fq_batch_t *b = 0;
-	json_t *results = json_array();
+	json_t *results = NULL;   /* made after the option checks (their early returns would leak it) */
 	sq_run_opt_init(&o);
 	optind = 1;
 	opterr = 0;
@@ -122,6 +122,7 @@ int sq_cmd_run(int argc, char *argv[])
 		return SQ_EXIT_IO;
 	}
 
+	if (!(results = json_array())) return sq_err2exit(SQ_ENOMEM);
 	if (sheet) {
 		b = sq_fq_batch_load(sheet, &err);
 	} else {

@@ -250,7 +250,7 @@ int sq_smem_ref(const sq_fmi_t *f, const sq_smem_opt_t *o, int len, const uint8_
 			if (m.x[2] > 0) push(&all, &m);
 		}
 	}
-	qsort(all.a, (size_t)all.n, sizeof *all.a, cmp_intv);
+	if (all.n > 1) qsort(all.a, (size_t)all.n, sizeof *all.a, cmp_intv);   /* all.a is NULL when empty */
 	for (int i = 0; i < all.n && i < cap; ++i) {
 		out[i].x0 = all.a[i].x[0]; out[i].x1 = all.a[i].x[1]; out[i].x2 = all.a[i].x[2];
 		out[i].qb = all.a[i].qb; out[i].qe = all.a[i].qe;
