@@ -123,7 +123,9 @@ $(BUILD)/firmware/%: firmware/%.c $(BUILD)/libseqa.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SQ_CFLAGS) $(CFLAGS) -Itests -Ifirmware $(LDFLAGS) -o $@ $< $(BUILD)/libseqa.a $(LDLIBS)
 
-test: all $(TEST_BIN) $(FW_BIN) $(BUILD)/fault/libseqa_fault.so
+# (fuzz_inbox compiles host/inbox/server.c's internals: built by `make fuzz` only, not by make test)
+REPLAY_BIN = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(filter-out %/fuzz_inbox.c,$(wildcard tests/fuzz/fuzz_*.c)))
+test: all $(TEST_BIN) $(FW_BIN) $(BUILD)/fault/libseqa_fault.so $(REPLAY_BIN)
 	@if [ -z "$(NVCC)" ]; then echo "[cuda] nvcc not found: CUDA sources not compiled"; fi
 	@BUILD=$(BUILD) sh tests/run.sh
 
@@ -133,20 +135,29 @@ $(BUILD)/fault/libseqa_fault.so: tests/fault/shim.c
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -Wall -Wextra $(WERROR) -shared -fPIC -o $@ $< -ldl
 
+# The fuzz harnesses without libFuzzer: replay the committed corpora (tests/cli/fuzz_replay.sh).
+$(BUILD)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c tests/fuzz/fuzz_common.h tests/fuzz/fuzz_keys.h $(BUILD)/libseqa.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SQ_CFLAGS) $(CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(BUILD)/libseqa.a $(LDLIBS)
+$(BUILD)/fuzz-replay/fuzz_inbox: tests/fuzz/fuzz_inbox.c tests/fuzz/replay_main.c tests/fuzz/fuzz_common.h tests/fuzz/fuzz_keys.h $(BUILD)/host/inbox/store.o $(BUILD)/libseqa.a $(wildcard host/inbox/*)
+	@mkdir -p $(dir $@)
+	$(CC) $(SQ_CFLAGS) $(CFLAGS) -Itests/fuzz -Ihost/inbox $(LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(BUILD)/host/inbox/store.o $(BUILD)/libseqa.a $(LDLIBS) $(shell pkg-config --libs gnutls 2>/dev/null)
+
 # Sanitizer build of everything in its own build folder (build-san/seqa, never ./seqa), then the
 # whole suite under ASan+UBSan (any report fails the test that triggered it), then ThreadSanitizer
 # on the threaded stages (build-tsan/) and valgrind memcheck of `seqa run` (tests/fault/).
-# CHECK_SUITE=0 skips the suite part (CI runs a reduced set: CHECK_TESTS="test_x tests/cli/y.sh").
+# CHECK_TESTS="test_x tests/cli/y.sh" runs only those under ASan+UBSan (CI's reduced set, see
+# .ci/run); CHECK_TSAN=0 / CHECK_VALGRIND=0 skip those parts.
 SAN_FLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 SAN_ENV    = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86:detect_stack_use_after_return=0 \
              UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fault/lsan.supp
 check: deps
 	$(MAKE) BUILD=build-san OPT=-O1 SAN='$(SAN_FLAGS)' build-san/seqa build-san/seqa-inbox \
-	    $(patsubst $(BUILD)/%,build-san/%,$(TEST_BIN) $(FW_BIN))
+	    $(patsubst $(BUILD)/%,build-san/%,$(TEST_BIN) $(FW_BIN) $(REPLAY_BIN))
 	$(SAN_ENV) BUILD=build-san SEQA=build-san/seqa SEQA_INBOX=build-san/seqa-inbox CHECK_TESTS="$(CHECK_TESTS)" \
 	    sh tests/fault/san_suite.sh
-	sh tests/fault/tsan.sh
-	sh tests/fault/valgrind_run.sh
+	$(if $(filter 0,$(CHECK_TSAN)),@echo "check: TSan run skipped (CHECK_TSAN=0)",sh tests/fault/tsan.sh)
+	$(if $(filter 0,$(CHECK_VALGRIND)),@echo "check: valgrind run skipped (CHECK_VALGRIND=0)",sh tests/fault/valgrind_run.sh)
 
 bench: all
 	@sh bench/run.sh

@@ -37,7 +37,7 @@ static void setup(void)
 	g_o.rate = 1000;
 	g_o.verify_plaintext = 1;
 	g_o.threads = 1;
-	if (sq_inbox_open(&g_ib, &g_o) < 0) abort();
+	if (sq_inbox_open(&g_ib, &g_o, 1) < 0) abort();
 	sq_inbox_sql(&g_ib, "PRAGMA synchronous=OFF");   /* speed: durability is not what is fuzzed here */
 	memcpy(g_ib.c4gh_sk, fk_c4gh_sk, 32);
 	randombytes_buf(g_ib.receipt_sk, 0);

@@ -31,13 +31,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char p[512], d[512];
+	char p[1100], d[600];
 	static int ready;
 	fk_init();
 	snprintf(d, sizeof d, "%s/delivery", fz_scratch());
 	if (!ready) {
 		static const char plain[] = "##fileformat=VCFv4.2\n";
-		char in[512];
+		char in[1100];
 		uint8_t rc[1][32];
 		memcpy(rc[0], fk_c4gh_pk, 32);
 		ready = 1;
