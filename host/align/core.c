@@ -163,7 +163,7 @@ static int align_read(const sq_aln_ctx_t *cx, int len, uint8_t *seq, const sq_sm
  * SMEMs are compacted into one exact array; then all suffix-array rows of the batch go to the
  * backend in one call. */
 
-#define SEED_CHUNK 16384
+#define SEED_CHUNK 4096
 
 static inline int slot_cap(int len) { return len / 2 + 16; }
 
