@@ -22,6 +22,7 @@ typedef struct {
 	int max_files;             /* files per delivery */
 	double rate;               /* requests per second per client certificate (burst 2x) */
 	int verify_plaintext;      /* decrypt every file at commit and check plaintext SHA-256 */
+	double staging_ttl_days;   /* uncommitted uploads older than this are removed at start-up */
 	int threads;
 } sq_inbox_opt_t;
 

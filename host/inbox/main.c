@@ -36,6 +36,7 @@ static void usage(FILE *fp)
 	        "  --max-files N         files per delivery (default 32)\n"
 	        "  --rate R              requests per second per client certificate (default 100; 0 = off)\n"
 	        "  --no-verify-plaintext do not decrypt files at commit (SHA-256 + manifest checks only)\n"
+	        "  --staging-ttl DAYS    at start-up, remove uploads left uncommitted longer (default 14)\n"
 	        "  --log-level L         error|warn|info|debug\n"
 	        "  -h, --help            this help\n");
 }
@@ -60,9 +61,11 @@ int main(int argc, char *argv[])
 		{ "platform-keys", required_argument, 0, 'p' }, { "c4gh-sk", required_argument, 0, 's' }, { "receipt-sk", required_argument, 0, 'r' },
 		{ "max-file-size", required_argument, 0, 'M' }, { "max-files", required_argument, 0, 'F' }, { "rate", required_argument, 0, 'R' },
 		{ "no-verify-plaintext", no_argument, 0, 'N' }, { "log-level", required_argument, 0, 'v' },
+		{ "staging-ttl", required_argument, 0, 'T' },
 		{ "sign", no_argument, 0, 'S' }, { "c4gh", no_argument, 0, 'C' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
-	sq_inbox_opt_t o = { .listen = "127.0.0.1:8443", .max_file_size = 64LL << 30, .max_files = 32, .rate = 100, .verify_plaintext = 1 };
+	sq_inbox_opt_t o = { .listen = "127.0.0.1:8443", .max_file_size = 64LL << 30, .max_files = 32, .rate = 100, .verify_plaintext = 1,
+	                     .staging_ttl_days = 14 };
 	sq_inbox_t ib;
 	const char *cmd;
 	int c, kg = 0, ret;
@@ -90,6 +93,7 @@ int main(int argc, char *argv[])
 		case 'F': o.max_files = atoi(optarg); break;
 		case 'R': o.rate = atof(optarg); break;
 		case 'N': o.verify_plaintext = 0; break;
+		case 'T': o.staging_ttl_days = atof(optarg); break;
 		case 'v': if (sq_log_parse_level(optarg) < 0) { fprintf(stderr, "seqa-inbox: bad --log-level\n"); return SQ_EXIT_USAGE; }
 		          sq_log_set_level(sq_log_parse_level(optarg)); break;
 		case 'S': kg = 1; break;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -137,6 +138,47 @@ int sq_inbox_open(sq_inbox_t *ib, const sq_inbox_opt_t *o, int recover)
 		while ((de = readdir(dp)))
 			if (strncmp(de->d_name, "commit-", 7) == 0) undo_commit_dir(ib, de->d_name);
 		closedir(dp);
+	}
+	/* abandoned uploads: open for longer than the TTL, or staging files without a row */
+	{
+		char cutoff[32];
+		time_t t = time(NULL) - (time_t)(ib->o.staging_ttl_days * 86400);
+		struct tm tm;
+		sqlite3_stmt *st;
+		int n_old = 0;
+		gmtime_r(&t, &tm);
+		strftime(cutoff, sizeof cutoff, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (sqlite3_prepare_v2(ib->db, "SELECT uid FROM uploads WHERE state='open' AND created <= ?", -1, &st, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_TRANSIENT);
+			while (sqlite3_step(st) == SQLITE_ROW) {
+				snprintf(p, sizeof p, "%s/%s.part", ib->staging, (const char *)sqlite3_column_text(st, 0));
+				unlink(p);
+				++n_old;
+			}
+			sqlite3_finalize(st);
+		}
+		if (n_old && sqlite3_prepare_v2(ib->db, "DELETE FROM uploads WHERE state='open' AND created <= ?", -1, &st, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_TRANSIENT);
+			sqlite3_step(st);
+			sqlite3_finalize(st);
+			sq_log_warn("inbox: removed %d upload(s) left uncommitted for more than %.3g day(s)", n_old, ib->o.staging_ttl_days);
+		}
+		if ((dp = opendir(ib->staging))) {
+			while ((de = readdir(dp))) {
+				char uid[33];
+				int known = 0;
+				size_t n = strlen(de->d_name);
+				if (n != 37 || strcmp(de->d_name + 32, ".part") != 0) continue;
+				memcpy(uid, de->d_name, 32), uid[32] = 0;
+				if (sqlite3_prepare_v2(ib->db, "SELECT 1 FROM uploads WHERE uid=?", -1, &st, NULL) == SQLITE_OK) {
+					sqlite3_bind_text(st, 1, uid, -1, SQLITE_TRANSIENT);
+					known = sqlite3_step(st) == SQLITE_ROW;
+					sqlite3_finalize(st);
+				}
+				if (!known) { snprintf(p, sizeof p, "%s/%s", ib->staging, de->d_name); unlink(p); }
+			}
+			closedir(dp);
+		}
 	}
 	if ((dp = opendir(ib->store))) {
 		while ((de = readdir(dp))) {

@@ -120,6 +120,14 @@ M=0; LOG=$T/inbox2.log
 echo "$codes" | grep -q 429 && logged "rate limit" && t_ok "rate limit: 429 + log (codes:$codes)" || t_fail "rate limit: codes$codes"
 inbox_stop
 
+# --- abandoned uploads are removed at start-up after --staging-ttl days (0 here: all of them) ---
+np=$(ls $T/inbox/staging | grep -c '\.part$')
+inbox_start $T/inbox $P --staging-ttl 0 || t_fail "inbox restart"
+inbox_stop
+left=$(ls $T/inbox/staging | grep -c '\.part$')
+[ "$np" -gt 0 ] && [ "$left" -eq 0 ] && grep -q "removed [0-9]* upload(s) left uncommitted" $T/inbox.log \
+	&& t_ok "abandoned uploads removed at start-up ($np staging files)" || t_fail "staging TTL: $np -> $left"
+
 # --- nothing was committed by any of this ---
 n=$(ls $T/inbox/store | wc -l)
 t_check "nothing committed (store empty)" [ "$n" -eq 0 ]
