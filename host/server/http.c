@@ -501,7 +501,9 @@ sq_srv_http_t *sq_srv_http_start(sq_srv_ctx_t *ctx, int *port)
 	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, ctx,
 	                        c->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->cert,
 	                        MHD_OPTION_HTTPS_MEM_KEY, h->key,
-	                        MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+	                        MHD_OPTION_HTTPS_PRIORITIES,   /* TLS 1.2/1.3, ECDHE only (forward secrecy), AEAD only: ANSSI-PA-035 */
+	                        "NONE:+VERS-TLS1.3:+VERS-TLS1.2:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:+AEAD:+ECDHE-ECDSA:+ECDHE-RSA:"
+	                        "+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:+SIGN-ALL:+COMP-NULL:+CTYPE-X509",
 	                        MHD_OPTION_END);
 	if (!h->d) { sq_log_error("cannot listen on %s: %s", c->listen, strerror(errno)); goto fail; }
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
