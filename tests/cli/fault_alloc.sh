@@ -4,7 +4,7 @@
 # enqueue.  For each N: no crash (no signal, no hang), and either exit 0 with outputs identical to
 # the fault-free run, or a non-zero exit with a message on stderr and no output file left (for the
 # outbox: a fault-free retry then holds exactly one delivery).  Each command's allocation count A
-# is measured first; by default (make test) N = 1..6 plus ALLOC_POINTS (30) evenly spaced points
+# is measured first; by default (make test) N = 1..6 plus ALLOC_POINTS (20) evenly spaced points
 # up to A; SEQA_FAULT_FULL=1 uses 400 points per command (a full sweep of every N is ~90 000 runs:
 # see docs/SECURITY.md for what was run).  Prints the number of points covered per command.
 # FAULT_ALLOC_CMDS limits the commands.  Known open findings (docs/SECURITY.md, "Open findings"):
@@ -20,7 +20,7 @@ if [ ! -r "$src" ]; then t_skip "fault_alloc: $src absent"; t_done; exit 0; fi
 if [ ! -f "$SHIM" ]; then t_skip "fault_alloc: $SHIM not built"; t_done; exit 0; fi
 if ldd "$SEQA" 2>/dev/null | grep -q 'lib[at]san'; then t_skip "fault_alloc: $SEQA is sanitizer-built (the shim replaces malloc)"; t_done; exit 0; fi
 case "$SHIM" in /*) ;; *) SHIM=$PWD/$SHIM;; esac
-P=${ALLOC_POINTS:-30}; [ -n "$SEQA_FAULT_FULL" ] && P=400
+P=${ALLOC_POINTS:-20}; [ -n "$SEQA_FAULT_FULL" ] && P=400
 d=$(t_tmp fault_alloc)
 # a private copy of the binary under test (the shared tree's ./seqa may be relinked meanwhile)
 cp "$SEQA" $d/seqa && SEQA=$d/seqa && $SEQA --version >/dev/null || { t_fail "fault_alloc: copy of $SEQA"; t_done; exit 1; }
