@@ -125,7 +125,7 @@ void sq_srv_conf_init(sq_srv_conf_t *c)
 	         " --sex {sex} -o {outdir} -t {threads} --backend {backend}");
 	set_list(&c->stages, &c->n_stages, "ingest align call qc");
 	set_list(&c->override_args, &c->n_override_args, "--override-by {override_by} --override-reason {override_reason}");
-	set_list(&c->outbox_args, &c->n_outbox_args, "outbox list --json");
+	set_list(&c->outbox_args, &c->n_outbox_args, "outbox list -o {data_dir}/outbox.db --json");
 	set_list(&c->push_args, &c->n_push_args, "");
 	set_list(&c->enqueue_args, &c->n_enqueue_args, "");
 	set_list(&c->gpus, &c->n_gpus, "");

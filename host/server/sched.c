@@ -67,6 +67,18 @@ static const char *self_exe(const sq_srv_conf_t *c)
 	return exe;
 }
 
+/* The daemon's own binary: outbox listing, pushing and queueing use it, whatever runs the jobs. */
+static const char *own_exe(void)
+{
+	static char exe[PATH_MAX];
+	if (!exe[0]) {
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		if (n <= 0) snprintf(exe, sizeof exe, "seqa");
+		else exe[n] = 0;
+	}
+	return exe;
+}
+
 /* ---- child processes -------------------------------------------------------------------- */
 
 /* fork + exec argv with stdout/stderr to log_fd (or a pipe), in a new process group, dying
@@ -173,6 +185,7 @@ static json_t *job_vars(const sq_srv_conf_t *c, const json_t *spec, const char *
 	json_object_set_new(vars, "device", json_string(sl->name));
 	json_object_set_new(vars, "batch_file", json_string(batchp));
 	json_object_set_new(vars, "batch", json_string(batch));
+	json_object_set_new(vars, "data_dir", json_string(c->data_dir));
 	return vars;
 }
 
@@ -189,7 +202,7 @@ static int start_enqueue(sq_srv_sched_t *s, sq_srv_slot_t *sl)
 	                sq_srv_jstr(job, "batch"), sl);
 	argv = calloc((size_t)c->n_enqueue_args + 2, sizeof *argv);
 	if (!argv) { json_decref(vars); json_decref(job); return SQ_ENOMEM; }
-	argv[0] = strdup(self_exe(c));
+	argv[0] = strdup(own_exe());
 	for (int i = 0; i < c->n_enqueue_args; ++i) argv[i + 1] = subst(c->enqueue_args[i], vars);
 	snprintf(logp, sizeof logp, "%s/logs/job-%lld.log", c->data_dir, sl->job);
 	fd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
@@ -376,8 +389,10 @@ static void push_tick(sq_srv_sched_t *s)
 	if (c->n_push_args == 0 || now_s() < s->next_push) return;
 	char **argv = calloc((size_t)c->n_push_args + 2, sizeof *argv), logp[PATH_MAX];
 	if (!argv) return;
-	argv[0] = strdup(self_exe(c));
-	for (int i = 0; i < c->n_push_args; ++i) argv[i + 1] = strdup(c->push_args[i]);
+	json_t *dv = json_pack("{s:s}", "data_dir", c->data_dir);
+	argv[0] = strdup(own_exe());
+	for (int i = 0; i < c->n_push_args; ++i) argv[i + 1] = subst(c->push_args[i], dv);
+	json_decref(dv);
 	snprintf(logp, sizeof logp, "%s/logs/push.log", c->data_dir);
 	int fd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	s->push_pid = spawn(argv[0], argv, environ, fd, fd);
@@ -400,8 +415,10 @@ json_t *sq_srv_outbox(sq_srv_sched_t *s)
 	}
 	char **argv = calloc((size_t)c->n_outbox_args + 2, sizeof *argv), *out = NULL;
 	if (!argv) { pthread_mutex_unlock(&s->ob_lock); return NULL; }
-	argv[0] = strdup(self_exe(c));
-	for (int i = 0; i < c->n_outbox_args; ++i) argv[i + 1] = strdup(c->outbox_args[i]);
+	json_t *dv = json_pack("{s:s}", "data_dir", c->data_dir);
+	argv[0] = strdup(own_exe());
+	for (int i = 0; i < c->n_outbox_args; ++i) argv[i + 1] = subst(c->outbox_args[i], dv);
+	json_decref(dv);
 	int rc = sq_srv_capture(argv[0], argv, 10.0, &out, 16u << 20);
 	json_t *list = (rc == 0 && out) ? json_loads(out, 0, NULL) : NULL;
 	if (list && json_is_object(list) && json_object_get(list, "deliveries")) {
@@ -410,7 +427,11 @@ json_t *sq_srv_outbox(sq_srv_sched_t *s)
 		list = d;
 	}
 	if (json_is_array(list)) r = json_pack("{s:b, s:o}", "available", 1, "deliveries", list);
-	else {
+	else if (rc == SQ_EXIT_IO) {
+		/* no outbox database yet: nothing was ever queued */
+		json_decref(list);
+		r = json_pack("{s:b, s:s, s:[]}", "available", 1, "note", "no delivery queued yet", "deliveries");
+	} else {
 		json_decref(list);
 		r = json_pack("{s:b, s:s, s:[]}", "available", 0, "reason",
 		              rc == SQ_EXIT_UNSUPP ? "delivery (seqa outbox) is not built into this binary" :

@@ -63,7 +63,7 @@ api GET /api/v1/devices "$TOK_TECH" >/dev/null
 first=$(jq -r '[.runtimes[] | select(.available) | .name][0] // empty' < "$BODY_FILE")
 if [ -n "$first" ]; then grep -qF "<td>$first</td>" "$D/devices.dom"; t_check "devices page: runtime device $first" [ $? -eq 0 ]; fi
 chrome "$D/outbox.dom" "$URL/outbox.html$T" --dump-dom
-grep -q 'id="outbox-status"[^>]*>[^<]' "$D/outbox.dom"; t_check "outbox page: outbox state shown" [ $? -eq 0 ]
+grep -q 'id="outbox-status"[^>]*>[0-9][0-9]* deliveries<' "$D/outbox.dom"; t_check "outbox page: the outbox is read (0 deliveries)" [ $? -eq 0 ]
 grep -q '<table id="runs">' "$D/outbox.dom"; t_check "outbox page: run folders table" [ $? -eq 0 ]
 # without a token a page asks for one and shows no data
 rm -rf "$DA/profile"

@@ -44,7 +44,7 @@ srv_tokens "$D"
 # impossible mapping threshold, so that its gate fails
 mkdir -p "$D/profiles"
 cp scripts/demo-qc-profile.json "$D/profiles/RD-BONE.json"
-jq '.indication = "RD-MITO" | .profile_id = "SQ-QC-TEST-STRICT" | (.rules[] | select(.metric == "pct_reads_mapped") | .min.fail) = 100.5' \
+jq '.indication = "RD-MITO" | .profile_id = "SQ-QC-TEST-STRICT" | (.rules[] | select(.metric == "pct_reads_mapped") | .min) = {"fail": 100.5, "warn": 100.6}' \
 	scripts/demo-qc-profile.json > "$D/profiles/RD-MITO.json"
 cat > "$D/seqa.conf" <<EOF
 [server]

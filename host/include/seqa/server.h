@@ -76,7 +76,8 @@ typedef struct {
 	char **push_args;       /* e.g. "push --outbox ..."; empty: no pusher */
 	int    n_push_args;
 	double push_interval_s;
-	char **outbox_args;     /* listing for /deliveries, default "outbox list --json" */
+	char **outbox_args;     /* listing for /deliveries, default "outbox list -o {data_dir}/outbox.db --json"
+	                           (enqueue/push/outbox args run the daemon's own binary) */
 	int    n_outbox_args;
 	/* [watch] */
 	char **watch_dirs;
