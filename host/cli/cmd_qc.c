@@ -6,7 +6,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "seqa/cli.h"
+#include "seqa/durable.h"
 #include "seqa/ingest.h"
 #include "seqa/json.h"
 #include "seqa/log.h"
@@ -234,11 +236,12 @@ int sq_cmd_qc(int argc, char *argv[])
 		strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
 	const sq_indication_t *ind = indication ? sq_indication_find(indication) : 0;
+	unsigned jmark = sq_qc_json_mark();
 	res = json_pack("{s:s,s:s,s:s?,s:s?,s:s,s:s,s:s,s:s,s:s,s:{},s:{}}", "schema", SQ_QC_SCHEMA, "sample", sample,
 		"indication", ind ? ind->code : indication, "indication_name", ind ? ind->name : 0,
 		"declared_sex", sq_sex_name(opt.declared_sex), "seqa_version", sq_version(), "seqa_commit", sq_commit(),
 		"created", now, "command", sq_cli_cmdline(), "inputs", "stages");
-	if (!res) { ret = SQ_EXIT_FAIL; goto out; }
+	if (!res) { sq_log_error("out of memory"); ret = SQ_EXIT_FAIL; goto out; }
 	json_t *inputs = json_object_get(res, "inputs"), *stages = json_object_get(res, "stages");
 	if (r1) json_object_set_new(inputs, "r1", json_string(r1));
 	if (r2) json_object_set_new(inputs, "r2", json_string(r2));
@@ -273,21 +276,37 @@ int sq_cmd_qc(int argc, char *argv[])
 	json_t *gate = json_null();
 	if (prof) {
 		gate = sq_qc_gate_eval(prof, res);
-		if (!gate) { ret = SQ_EXIT_FAIL; goto out; }
+		if (!gate) { ret = SQ_EXIT_FAIL; goto out; }   /* logged */
 		if (ov_by && sq_qc_gate_override(gate, ov_by, ov_why, 0) < 0) { json_decref(gate); ret = SQ_EXIT_USAGE; goto out; }
 	}
-	json_object_set_new(res, "gate", gate);
+	if (json_object_set_new(res, "gate", gate) < 0 || (r1 && !json_object_get(stages, "fastq"))
+	    || (bam && !json_object_get(stages, "alignment")) || (vcf && !json_object_get(stages, "vcf"))
+	    || json_object_size(inputs) == 0 || sq_qc_json_check(jmark, "result") < 0) {
+		sq_log_error("out of memory assembling the QC result");
+		ret = SQ_EXIT_FAIL;
+		goto out;
+	}
 	if (outdir) {
-		if ((r = sq_qc_write_reports(res, outdir)) < 0) { ret = err_exit(r); goto out; }
+		/* fingerprint.json first, the reports (qc.json last) after: nothing that looks complete
+		 * is left when something fails */
 		json_t *fp = json_object_get(json_object_get(stages, "alignment"), "fingerprint");
+		char fpath[4096] = "";
 		if (fp) {
-			char p[4096];
+			unsigned fm = sq_qc_json_mark();
 			json_t *f = json_deep_copy(fp);
 			json_object_set_new(f, "sample", json_string(sample));
-			snprintf(p, sizeof p, "%s/fingerprint.json", outdir);
-			r = sq_json_save(f, p);
+			char *txt = f ? json_dumps(f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : 0;
 			json_decref(f);
-			if (r < 0) { ret = err_exit(r); goto out; }
+			if ((r = sq_mkdir_p(outdir, 0755)) < 0) { free(txt); ret = err_exit(r); goto out; }
+			snprintf(fpath, sizeof fpath, "%s/fingerprint.json", outdir);
+			r = !txt || sq_qc_json_check(fm, "fingerprint") < 0 ? SQ_ENOMEM : sq_durable_write(fpath, txt, strlen(txt));
+			free(txt);
+			if (r < 0) { if (r == SQ_ENOMEM) sq_log_error("out of memory writing the fingerprint"); ret = err_exit(r); goto out; }
+		}
+		if ((r = sq_qc_write_reports(res, outdir)) < 0) {
+			if (*fpath) unlink(fpath);
+			ret = err_exit(r);
+			goto out;
 		}
 	}
 	if (json_out && sq_json_print(res, stdout) < 0) { ret = SQ_EXIT_OUTPUT; goto out; }

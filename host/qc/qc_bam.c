@@ -74,6 +74,7 @@ typedef struct {
 	sq_qc_site_t *sites; int64_t n_sites, m_sites;
 	int64_t ab_hist[QC_ABBINS];
 	int64_t bg_nonref, bg_total;
+	int oom;                                   /* a site could not be stored */
 } qc_bam_t;
 
 static const int8_t qc_nt4[16] = { -1, 0, 1, -1, 2, -1, -1, -1, 3, -1, -1, -1, -1, -1, -1, -1 };
@@ -252,6 +253,7 @@ static void finalise(qc_bam_t *q, int64_t pos)
 					int64_t nm = q->m_sites ? 2 * q->m_sites : 4096;
 					sq_qc_site_t *p = realloc(q->sites, nm * sizeof *p);
 					if (p) q->sites = p, q->m_sites = nm;
+					else q->oom = 1;
 				}
 				if (q->n_sites < q->m_sites)
 					q->sites[q->n_sites++] = (sq_qc_site_t){ (uint16_t)(d > 65535 ? 65535 : d), (uint16_t)(an > 65535 ? 65535 : an) };
@@ -416,9 +418,9 @@ static int read_add(qc_bam_t *q, bam1_t *b)
 		} else if (c->mpos >= c->pos) {
 			int absent;
 			char *key = strdup(qn);
-			if (!key) return SQ_ENOMEM;
+			if (!key) { sq_log_error("out of memory (mate table)"); return SQ_ENOMEM; }
 			k = kh_put(qcmate, q->mates, key, &absent);
-			if (absent < 0) { free(key); return SQ_ENOMEM; }
+			if (absent < 0) { free(key); sq_log_error("out of memory (mate table)"); return SQ_ENOMEM; }
 			if (!absent) free(key);
 			kh_val(q->mates, k) = (qc_mate_t){ bam_endpos(b), c->mpos };
 		}
@@ -645,7 +647,7 @@ int sq_qc_bam(const char *path, const sq_qc_opt_t *opt, json_t **out)
 	q.is_hist = sq_calloc(QC_MAXIS, sizeof *q.is_hist);
 	q.mates = kh_init(qcmate);
 	b = bam_init1();
-	if (!q.cls || !q.dp || !q.cnt || !q.is_hist || !q.mates || !b) { ret = SQ_ENOMEM; goto fail; }
+	if (!q.cls || !q.dp || !q.cnt || !q.is_hist || !q.mates || !b) { sq_log_error("out of memory"); ret = SQ_ENOMEM; goto fail; }
 	for (int t = 0; t < q.n_ctg; ++t) q.cls[t] = sq_qc_contig_class(sam_hdr_tid2name(q.h, t));
 	if (opt->target_bed && (ret = load_bed(&q, opt->target_bed)) < 0) goto fail;
 	if (opt->fp_sites && (ret = load_sites(&q, opt->fp_sites, &q.fp, 0)) < 0) goto fail;
@@ -655,12 +657,15 @@ int sq_qc_bam(const char *path, const sq_qc_opt_t *opt, json_t **out)
 		if ((ret = read_add(&q, b)) < 0) goto fail;
 	if (r < -1) { sq_log_error("%s: truncated or corrupt BAM", path); ret = SQ_EINPUT; goto fail; }
 	if ((ret = goto_contig(&q, q.n_ctg)) < 0) goto fail;
+	if (q.oom) { sq_log_error("out of memory storing variant sites"); ret = SQ_ENOMEM; goto fail; }
 
+	sq_qc_oom_reset();
 	o = json_object();
 	json_object_set_new(o, "path", json_string(path));
 	summarise(&q, o);
 	json_object_set_new(o, "filters", json_pack("{s:i,s:i,s:b}", "min_mapq", opt->min_mapq, "min_baseq", opt->min_baseq,
 		"overlaps_counted_once", !opt->count_overlaps));
+	if (!o || (ret = sq_qc_oom_check("alignment result")) < 0) { json_decref(o); ret = SQ_ENOMEM; goto fail; }
 	*out = o;
 fail:
 	if (q.mates) { mates_clear(&q); kh_destroy(qcmate, q.mates); }

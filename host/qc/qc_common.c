@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <pthread.h>
 #include "seqa/qc.h"
 #include "seqa/log.h"
 #include "seqa/util.h"
@@ -72,4 +73,46 @@ const char *sq_qc_status_name(int st)
 	case SQ_QC_FAIL: return "FAIL";
 	default: return "NA";
 	}
+}
+
+/* ---- allocation failures inside jansson ------------------------------------------------
+ * jansson's json_object_set_new / json_array_append_new report a failed allocation only by a
+ * return value that building code rarely checks, which would leave an entry silently missing
+ * from qc.json.  The allocator jansson uses is wrapped once (chaining whatever was installed) so
+ * that a failure raises a per-thread flag; each QC entry point clears it first and turns it into
+ * SQ_ENOMEM at the end. */
+static json_malloc_t qc_prev_malloc;
+static json_free_t qc_prev_free;
+static __thread unsigned qc_oom;   /* failed allocations on this thread */
+static pthread_once_t qc_alloc_once = PTHREAD_ONCE_INIT;
+
+static void *qc_json_malloc(size_t n)
+{
+	void *p = qc_prev_malloc ? qc_prev_malloc(n) : malloc(n);
+	if (!p) ++qc_oom;
+	return p;
+}
+
+static void qc_json_free(void *p)
+{
+	if (qc_prev_free) qc_prev_free(p); else free(p);
+}
+
+static void qc_alloc_install(void)
+{
+	json_get_alloc_funcs(&qc_prev_malloc, &qc_prev_free);
+	json_set_alloc_funcs(qc_json_malloc, qc_json_free);
+}
+
+unsigned sq_qc_json_mark(void)
+{
+	pthread_once(&qc_alloc_once, qc_alloc_install);
+	return qc_oom;
+}
+
+int sq_qc_json_check(unsigned mark, const char *what)
+{
+	if (qc_oom == mark) return 0;
+	sq_log_error("out of memory while building the QC %s", what);
+	return SQ_ENOMEM;
 }

@@ -115,13 +115,14 @@ int sq_qc_fastq(const char *r1, const char *r2, const sq_qc_opt_t *opt, json_t *
 
 	memset(st, 0, sizeof st);
 	*out = 0;
-	if (!dup) return SQ_ENOMEM;
+	if (!dup) { sq_log_error("out of memory"); return SQ_ENOMEM; }
 	for (int f = 0; f < nf; ++f) {
 		if (!sq_file_readable(path[f])) { sq_log_error("cannot read FASTQ '%s'", path[f]); ret = SQ_EIO; goto fail; }
 		fp[f] = gzopen(path[f], "r");
 		if (!fp[f]) { sq_log_error("cannot open FASTQ '%s'", path[f]); ret = SQ_EIO; goto fail; }
 		gzbuffer(fp[f], 1 << 17);
 		ks[f] = kseq_init(fp[f]);
+		if (!ks[f]) { sq_log_error("out of memory"); ret = SQ_ENOMEM; goto fail; }
 	}
 	for (;;) {
 		int r[2] = { -1, -1 };
@@ -129,6 +130,7 @@ int sq_qc_fastq(const char *r1, const char *r2, const sq_qc_opt_t *opt, json_t *
 			r[f] = kseq_read(ks[f]);
 			if (r[f] < -1) { sq_log_error("%s: malformed FASTQ record near read %lld", path[f], (long long)st[f].reads + 1); ret = SQ_EINPUT; goto fail; }
 			if (r[f] >= 0 && (ret = fqstat_add(&st[f], ks[f])) < 0) {
+				if (ret == SQ_ENOMEM) sq_log_error("out of memory");
 				if (ret == SQ_EINPUT) sq_log_error("%s: read %lld: sequence and quality lengths differ", path[f], (long long)st[f].reads + 1);
 				goto fail;
 			}
@@ -140,7 +142,7 @@ int sq_qc_fastq(const char *r1, const char *r2, const sq_qc_opt_t *opt, json_t *
 			if (nf == 2) h = fnv1a(h ^ 0x9e3779b97f4a7c15ULL, ks[1]->seq.s, ks[1]->seq.l);
 			int absent;
 			kh_put(qcdup, dup, h, &absent);
-			if (absent < 0) { ret = SQ_ENOMEM; goto fail; }
+			if (absent < 0) { sq_log_error("out of memory (duplicate table)"); ret = SQ_ENOMEM; goto fail; }
 			dup_total++;
 		}
 	}
@@ -153,6 +155,7 @@ int sq_qc_fastq(const char *r1, const char *r2, const sq_qc_opt_t *opt, json_t *
 	}
 	double dup_rate = dup_total ? 1.0 - (double)kh_size(dup) / dup_total : 0;
 
+	sq_qc_oom_reset();
 	o = json_object();
 	json_t *m = json_object();
 	json_object_set_new(o, "metrics", m);
@@ -197,6 +200,7 @@ int sq_qc_fastq(const char *r1, const char *r2, const sq_qc_opt_t *opt, json_t *
 	json_object_set_new(o, "length_histogram", lh);
 	json_object_set_new(o, "adapter_content_cumulative_pct", ad);
 	json_object_set_new(o, "duplication_reads_hashed", json_integer(dup_total));
+	if (!o || (ret = sq_qc_oom_check("FASTQ result")) < 0) { ret = SQ_ENOMEM; goto fail; }
 	*out = o;
 	o = 0;
 fail:

@@ -215,7 +215,12 @@ json_t *sq_qc_gate_eval(const sq_qc_profile_t *p, const json_t *result)
 	json_t *rules = json_object_get(p->j, "rules"), *r;
 	size_t i;
 	int worst = SQ_QC_PASS, complete = 1;
-	if (!g || !checks || !reasons || !evald) { json_decref(g); json_decref(checks); json_decref(reasons); json_decref(evald); return 0; }
+	sq_qc_oom_reset();
+	if (!g || !checks || !reasons || !evald) {
+		sq_log_error("out of memory evaluating the gate");
+		json_decref(g); json_decref(checks); json_decref(reasons); json_decref(evald);
+		return 0;
+	}
 
 	const char *stn[3] = { "fastq", "alignment", "vcf" };
 	for (int k = 0; k < 3; ++k) if (json_object_get(stages, stn[k])) json_array_append_new(evald, json_string(stn[k]));
@@ -279,6 +284,7 @@ json_t *sq_qc_gate_eval(const sq_qc_profile_t *p, const json_t *result)
 	json_object_set_new(g, "complete", json_boolean(complete));
 	json_object_set_new(g, "override", json_null());
 	json_object_set_new(g, "deliverable", json_boolean(sq_qc_gate_deliverable(g)));
+	if (sq_qc_oom_check("gate") < 0) { json_decref(g); return 0; }
 	return g;
 }
 
@@ -305,8 +311,9 @@ int sq_qc_gate_override(json_t *gate, const char *who, const char *why, const ch
 	if (!json_is_object(gate)) { sq_log_error("no gate to override"); return SQ_EINVAL; }
 	if (!who || !*who || !why || !*why) { sq_log_error("an override needs who (--override-by) and why (--override-reason)"); return SQ_EINVAL; }
 	if (!when || !*when) { sq_qc_now_iso(now); when = now; }
-	json_object_set_new(gate, "override", json_pack("{s:s,s:s,s:s,s:s}", "by", who, "at", when, "reason", why,
-		"status_overridden", sq_json_str(gate, "status", "")));
+	json_t *ov = json_pack("{s:s,s:s,s:s,s:s}", "by", who, "at", when, "reason", why,
+		"status_overridden", sq_json_str(gate, "status", ""));
+	if (!ov || json_object_set_new(gate, "override", ov) < 0) { sq_log_error("out of memory recording the override"); return SQ_ENOMEM; }
 	json_object_set_new(gate, "deliverable", json_boolean(sq_qc_gate_deliverable(gate)));
 	return 0;
 }

@@ -29,6 +29,10 @@ void sq_qc_metric_bool(json_t *m, const char *name, int v, const char *unit, int
  *  2 X, 3 Y, 4 mitochondrion (chrM, MT). */
 int sq_qc_contig_class(const char *name);
 
+/* Allocation failures inside jansson: see sq_qc_json_mark() in seqa/qc.h. */
+#define sq_qc_oom_reset() unsigned qc_json_mark_ = sq_qc_json_mark()
+#define sq_qc_oom_check(what) sq_qc_json_check(qc_json_mark_, what)
+
 /** ISO 8601 UTC time now into buf[32]. */
 void sq_qc_now_iso(char buf[32]);
 

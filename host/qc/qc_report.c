@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <htslib/kstring.h>
 #include "seqa/qc.h"
 #include "seqa/json.h"
@@ -162,6 +163,9 @@ char *sq_qc_html(const json_t *res)
 	const char *status = g ? sq_json_str(g, "status", "NA") : "NA";
 	const char *color = !strcmp(status, "PASS") ? "#1e8449" : !strcmp(status, "WARN") ? "#b9770e" : !strcmp(status, "FAIL") ? "#c0392b" : "#777";
 
+	/* reserved up front (reports are a few hundred kB), so a failed allocation cannot leave a hole
+	 * in the middle of the page; the end is checked below */
+	if (ks_resize(&s, 4 << 20) < 0) return 0;
 	kputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>seqa QC — ", &s);
 	esc(&s, sample);
 	kputs("</title>\n<style>\nbody{font-family:sans-serif;margin:24px;color:#222;max-width:1200px}\n"
@@ -273,6 +277,7 @@ char *sq_qc_html(const json_t *res)
 	kputs("<script>\n(function(){var p=document.querySelectorAll('svg.plot');var n=0;\n"
 	      "for(var i=0;i<p.length;i++){if(p[i].querySelector('polyline,rect.bar,text.nodata'))n++;}\n"
 	      "document.body.setAttribute('data-plots',String(n));})();\n</script>\n</body></html>\n", &s);
+	if (!s.s || s.l < 8 || strcmp(s.s + s.l - 8, "</html>\n") != 0) { free(s.s); return 0; }
 	return s.s;
 }
 
@@ -320,34 +325,49 @@ static json_t *multiqc_general(const json_t *res)
 	return json_pack("{s:s,s:s,s:o}", "id", "seqa_general", "plot_type", "generalstats", "data", data);
 }
 
+/* JSON text with a final newline (NULL on failure). */
+static char *dump_nl(const json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : 0, *t = 0;
+	if (s && asprintf(&t, "%s\n", s) < 0) t = 0;
+	free(s);
+	return t;
+}
+
 int sq_qc_write_reports(const json_t *res, const char *outdir)
 {
-	char path[4096];
-	int ret;
-	if ((ret = sq_mkdir_p(outdir, 0755)) < 0) return ret;
-	snprintf(path, sizeof path, "%s/qc.json", outdir);
-	if ((ret = sq_json_save(res, path)) < 0) return ret;
-	json_t *mq = sq_qc_multiqc(res);
-	if (!mq) return SQ_ENOMEM;
-	/* MultiQC finds custom content by the _mqc.json suffix */
-	char safe[256];
+	char path[4][4096], safe[256];
+	char *txt[4] = { 0, 0, 0, 0 };    /* SAMPLE.seqa_mqc.json, SAMPLE.seqa_general_mqc.json, qc.html, qc.json */
+	int ret = 0, done = 0;
 	size_t k = 0;
+	if ((ret = sq_mkdir_p(outdir, 0755)) < 0) return ret;
+	/* MultiQC finds custom content by the _mqc.json suffix */
 	for (const char *c = sq_json_str(res, "sample", "sample"); *c && k + 1 < sizeof safe; ++c)
 		safe[k++] = (*c == '/' || *c == ' ') ? '_' : *c;
 	safe[k] = 0;
-	snprintf(path, sizeof path, "%s/%s.seqa_mqc.json", outdir, safe);
-	ret = sq_json_save(mq, path);
+	snprintf(path[0], sizeof path[0], "%s/%s.seqa_mqc.json", outdir, safe);
+	snprintf(path[1], sizeof path[1], "%s/%s.seqa_general_mqc.json", outdir, safe);
+	snprintf(path[2], sizeof path[2], "%s/qc.html", outdir);
+	snprintf(path[3], sizeof path[3], "%s/qc.json", outdir);
+	/* everything is rendered first (a failed allocation anywhere, jansson's included, writes
+	 * nothing), then written, qc.json last: its presence marks a complete report */
+	unsigned mark = sq_qc_json_mark();
+	json_t *mq = sq_qc_multiqc(res), *mg = multiqc_general(res);
+	txt[0] = dump_nl(mq);
+	txt[1] = dump_nl(mg);
 	json_decref(mq);
-	if (ret < 0) return ret;
-	if (!(mq = multiqc_general(res))) return SQ_ENOMEM;
-	snprintf(path, sizeof path, "%s/%s.seqa_general_mqc.json", outdir, safe);
-	ret = sq_json_save(mq, path);
-	json_decref(mq);
-	if (ret < 0) return ret;
-	char *html = sq_qc_html(res);
-	if (!html) return SQ_ENOMEM;
-	snprintf(path, sizeof path, "%s/qc.html", outdir);
-	ret = sq_durable_write(path, html, strlen(html));
-	free(html);
+	json_decref(mg);
+	txt[2] = sq_qc_html(res);
+	txt[3] = dump_nl(res);
+	if (!txt[0] || !txt[1] || !txt[2] || !txt[3] || sq_qc_json_check(mark, "reports") < 0) {
+		if (!txt[0] || !txt[1] || !txt[2] || !txt[3]) sq_log_error("out of memory rendering the QC reports");
+		ret = SQ_ENOMEM;
+		goto out;
+	}
+	for (; done < 4; ++done)
+		if ((ret = sq_durable_write(path[done], txt[done], strlen(txt[done]))) < 0) break;
+	if (ret < 0) for (int i = 0; i < done; ++i) unlink(path[i]);
+out:
+	for (int i = 0; i < 4; ++i) free(txt[i]);
 	return ret;
 }

@@ -34,13 +34,14 @@ static int acgt(char c)
 }
 
 /* Header contigs against the reference: lengths, MD5s.  Adds findings to o. */
-static void check_contigs(const bcf_hdr_t *h, faidx_t *fai, json_t *o, int *n_bad, int *n_md5_checked)
+static int check_contigs(const bcf_hdr_t *h, faidx_t *fai, json_t *o, int *n_bad, int *n_md5_checked)
 {
 	json_t *probs = json_array();
 	int n = 0;
 	const char **names = bcf_hdr_seqnames(h, &n);
 	*n_bad = 0;
 	*n_md5_checked = 0;
+	if (!names && h->n[BCF_DT_CTG] > 0) { json_decref(probs); sq_log_error("out of memory reading VCF contigs"); return SQ_ENOMEM; }
 	for (int i = 0; i < n; ++i) {
 		bcf_hrec_t *hr = bcf_hdr_get_hrec(h, BCF_HL_CTG, "ID", names[i], 0);
 		const char *len_s = 0, *md5_s = 0;
@@ -63,10 +64,19 @@ static void check_contigs(const bcf_hdr_t *h, faidx_t *fai, json_t *o, int *n_ba
 			hts_pos_t l = 0;
 			char *seq = faidx_fetch_seq64(fai, names[i], 0, HTS_POS_MAX, &l);
 			char hex[33] = "";
-			if (seq) {
-				for (hts_pos_t p = 0; p < l; ++p) seq[p] = (char)toupper((unsigned char)seq[p]);
-				sq_md5_buf(seq, (size_t)l, hex);
-				free(seq);
+			if (!seq) {
+				sq_log_error("cannot read contig '%s' from the reference", names[i]);
+				free(names);
+				json_decref(probs);
+				return SQ_EIO;
+			}
+			for (hts_pos_t p = 0; p < l; ++p) seq[p] = (char)toupper((unsigned char)seq[p]);
+			sq_md5_buf(seq, (size_t)l, hex);
+			free(seq);
+			if (!hex[0]) {   /* the digest could not be computed (logged): not a mismatch */
+				free(names);
+				json_decref(probs);
+				return SQ_ENOMEM;
 			}
 			++*n_md5_checked;
 			if (strcasecmp(hex, md5_s) != 0) {
@@ -77,6 +87,7 @@ static void check_contigs(const bcf_hdr_t *h, faidx_t *fai, json_t *o, int *n_ba
 	}
 	free(names);
 	json_object_set_new(o, "contig_problems", probs);
+	return 0;
 }
 
 int sq_qc_vcf(const char *path, const sq_qc_opt_t *opt, json_t **out)
@@ -99,6 +110,8 @@ int sq_qc_vcf(const char *path, const sq_qc_opt_t *opt, json_t **out)
 	json_t *o = 0, *refbad = json_array(), *unsort_ex = json_array();
 
 	*out = 0;
+	sq_qc_oom_reset();
+	if (!refbad || !unsort_ex) { ret = SQ_ENOMEM; goto fail; }
 	if (!sq_file_readable(path)) { sq_log_error("cannot read VCF '%s'", path); ret = SQ_EIO; goto fail; }
 	fp = bcf_open(path, "r");
 	if (!fp) { sq_log_error("cannot open VCF '%s'", path); ret = SQ_EIO; goto fail; }
@@ -166,6 +179,7 @@ int sq_qc_vcf(const char *path, const sq_qc_opt_t *opt, json_t **out)
 		/* genotype of the first sample */
 		if (nsmpl > 0) {
 			int ng = bcf_get_genotypes(h, rec, &gt, &ngt_arr);
+			if (ng == -4) { sq_log_error("out of memory reading genotypes"); ret = SQ_ENOMEM; break; }
 			if (ng > 0) {
 				int ploidy = ng / nsmpl, a[2] = { -1, -1 }, na = 0, miss = 0;
 				for (int k = 0; k < ploidy && k < 2; ++k) {
@@ -189,8 +203,10 @@ int sq_qc_vcf(const char *path, const sq_qc_opt_t *opt, json_t **out)
 				cur_seq = 0;
 				cur_len = 0;
 				cur_rid = rec->rid;
-				if (faidx_has_seq(fai, bcf_seqname(h, rec)))
+				if (faidx_has_seq(fai, bcf_seqname(h, rec))) {
 					cur_seq = faidx_fetch_seq64(fai, bcf_seqname(h, rec), 0, HTS_POS_MAX, &cur_len);
+					if (!cur_seq) { sq_log_error("cannot read contig '%s' from the reference", bcf_seqname(h, rec)); ret = SQ_EIO; break; }
+				}
 			}
 			const char *ref = rec->d.allele[0];
 			size_t rl = strlen(ref);
@@ -244,10 +260,11 @@ int sq_qc_vcf(const char *path, const sq_qc_opt_t *opt, json_t **out)
 		sq_qc_metric_int(m, "ref_mismatches", ref_mismatch, "records", 0);
 		sq_qc_metric_bool(m, "ref_matches_reference", ref_mismatch == 0, "", 0);
 		json_object_set_new(o, "ref_mismatch_examples", refbad); refbad = 0;
-		check_contigs(h, fai, o, &nbad, &nmd5);
+		if ((ret = check_contigs(h, fai, o, &nbad, &nmd5)) < 0) goto fail;
 		sq_qc_metric_bool(m, "header_contigs_match_reference", nbad == 0, "", 0);
 		sq_qc_metric_int(m, "header_contigs_md5_checked", nmd5, "contigs", 0);
 	}
+	if (!o || (ret = sq_qc_oom_check("VCF result")) < 0) { ret = SQ_ENOMEM; goto fail; }
 	*out = o;
 	o = 0;
 fail:

@@ -105,6 +105,13 @@ int sq_qc_contamination_af(const sq_qc_afsite_t *s, int64_t n, double err, doubl
  *  "MISMATCH"|"INCONCLUSIVE"}.  0 or SQ_EINPUT. */
 int sq_qc_fingerprint_compare(const json_t *a, const json_t *b, json_t **out);
 
+/** Failed allocations inside jansson are otherwise silent (an entry missing from qc.json):
+ *  take a mark before building JSON and check it after; sq_qc_json_check() returns SQ_ENOMEM
+ *  (logged, naming what) if any allocation failed on this thread since the mark.  The QC stage
+ *  functions do this themselves; callers that assemble a result around them do it too. */
+unsigned sq_qc_json_mark(void);
+int sq_qc_json_check(unsigned mark, const char *what);
+
 /* ---- gates --------------------------------------------------------------------------- */
 
 typedef enum { SQ_QC_PASS = 0, SQ_QC_WARN = 1, SQ_QC_FAIL = 2, SQ_QC_NA = 3 } sq_qc_status_t;
