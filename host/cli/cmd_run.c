@@ -153,9 +153,11 @@ int sq_cmd_run(int argc, char *argv[])
 			if (ret == SQ_EXIT_OK || ret == SQ_EXIT_QC) ret = sq_err2exit(r);
 			continue;
 		}
-		if (rr.gate == SQ_QC_FAIL) {
+		if (rr.gate == SQ_QC_FAIL && !rr.deliverable) {
 			++n_fail_gate;
 			sq_log_warn("sample '%s': QC gate FAIL (see %s/qc.html); not deliverable without an override", s->id, dir);
+		} else if (rr.gate == SQ_QC_FAIL) {
+			sq_log_warn("sample '%s': QC gate FAIL overridden by a technician (recorded in qc.json)", s->id);
 		}
 		sq_log_info("sample '%s': complete, QC %s; outputs in %s", s->id, sq_qc_status_name(rr.gate), dir);
 	}

@@ -223,7 +223,7 @@ static int stage_call(const sq_run_opt_t *o, const sq_fq_sample_t *s, const run_
 
 /* QC over the three stages and the gate of the sample's indication. *gate_status: SQ_QC_*. */
 static int stage_qc(const sq_run_opt_t *o, const sq_fq_sample_t *s, const run_paths_t *p, json_t *log,
-                    int *redo, int *gate_status)
+                    int *redo, int *gate_status, int *deliverable)
 {
 	sq_stage_t st = { .outdir = p->dir, .name = "qc" };
 	sq_qc_profile_t *prof = 0;
@@ -232,6 +232,7 @@ static int stage_qc(const sq_run_opt_t *o, const sq_fq_sample_t *s, const run_pa
 	char now[32], psha[65] = "";
 	int ret = 0;
 	*gate_status = SQ_QC_NA;
+	*deliverable = 0;
 	if (o->qc_profile) prof = sq_qc_profile_load(o->qc_profile);
 	else if (s->ind) {
 		/* profiles shipped beside the binary (build tree) when no folder is given */
@@ -267,6 +268,7 @@ static int stage_qc(const sq_run_opt_t *o, const sq_fq_sample_t *s, const run_pa
 	if (!*redo && sq_stage_is_done(&st)) {
 		json_t *q = sq_json_load(p->qc);
 		*gate_status = q && json_is_object(json_object_get(q, "gate")) ? sq_qc_gate_status(json_object_get(q, "gate")) : SQ_QC_NA;
+		*deliverable = q && sq_qc_gate_deliverable(json_object_get(q, "gate"));
 		json_decref(q);
 		log_stage(log, &st, "skipped");
 		sq_qc_profile_destroy(prof);
@@ -293,6 +295,7 @@ static int stage_qc(const sq_run_opt_t *o, const sq_fq_sample_t *s, const run_pa
 		if (!(gate = sq_qc_gate_eval(prof, res))) { ret = SQ_ENOMEM; goto out; }
 		if (o->override_by && (ret = sq_qc_gate_override(gate, o->override_by, o->override_why, 0)) < 0) goto out;
 		*gate_status = sq_qc_gate_status(gate);
+		*deliverable = sq_qc_gate_deliverable(gate);
 		json_object_set_new(res, "gate", gate);
 		gate = 0;
 	} else {
@@ -453,18 +456,13 @@ int sq_run_sample(const sq_run_opt_t *o, sq_fq_sample_t *s, const json_t *run_me
 	if ((ret = stage_ingest(o, s, &p, log, &redo)) < 0) goto out;
 	if ((ret = stage_align(o, s, &p, log, &redo, backend, sizeof backend)) < 0) goto out;
 	if ((ret = stage_call(o, s, &p, log, &redo, be2, sizeof be2)) < 0) goto out;
-	if ((ret = stage_qc(o, s, &p, log, &redo, &gate)) < 0) goto out;
+	if ((ret = stage_qc(o, s, &p, log, &redo, &gate, &out->deliverable)) < 0) goto out;
 	{
 		char both[600];
 		snprintf(both, sizeof both, "align:%s call:%s", backend[0] ? backend : "(previous run)", be2[0] ? be2 : "(previous run)");
 		if ((ret = write_provenance(o, s, &p, run_meta, log, both, t0)) < 0) goto out;
 	}
-	if (o->outbox) {
-		json_t *q = sq_json_load(p.qc);
-		int ok = q && sq_qc_gate_deliverable(json_object_get(q, "gate"));
-		json_decref(q);
-		if ((ret = stage_deliver(o, &p, log, ok, out->delivery_id)) < 0) goto out;
-	}
+	if (o->outbox && (ret = stage_deliver(o, &p, log, out->deliverable, out->delivery_id)) < 0) goto out;
 	out->gate = gate;
 out:
 	{

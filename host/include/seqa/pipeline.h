@@ -70,6 +70,7 @@ typedef struct {
 typedef struct {
 	char dir[2048];             /* the sample's run folder */
 	int gate;                   /* SQ_QC_PASS/WARN/FAIL, or SQ_QC_NA without a profile */
+	int deliverable;            /* 1: gate PASS/WARN, or FAIL with a technician's override */
 	char delivery_id[65];       /* set when the sample was queued for delivery */
 } sq_run_result_t;
 
