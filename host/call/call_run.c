@@ -162,7 +162,8 @@ static int bam_load_all(const char *path, const sq_call_opt_t *o, sq_call_bam_t 
 		if (b->core.tid < 0) break;   /* unmapped reads at the end */
 		if (b->core.tid < last_tid || (b->core.tid == last_tid && b->core.pos < last_pos)) {
 			sq_log_error("'%s' is not sorted by coordinate (samtools sort)", path);
-			return SQ_EINPUT;
+			r = SQ_EINPUT;
+			goto bad;
 		}
 		for (int t = last_tid + 1; t <= b->core.tid; ++t) h->mem_off[t] = n;
 		last_tid = b->core.tid, last_pos = b->core.pos;
@@ -170,28 +171,32 @@ static int bam_load_all(const char *path, const sq_call_opt_t *o, sq_call_bam_t 
 		if (n == m) {
 			m = m ? 2 * m : 4096;
 			bam1_t **t = sq_realloc(h->mem, (size_t)m * sizeof *t);
-			if (!t) return SQ_ENOMEM;
+			if (!t) { r = SQ_ENOMEM; goto bad; }
 			h->mem = t;
 		}
-		if (!(h->mem[n] = bam_dup1(b))) return SQ_ENOMEM;
+		if (!(h->mem[n] = bam_dup1(b))) { r = SQ_ENOMEM; goto bad; }
 		int32_t span = (int32_t)(bam_endpos(b) - b->core.pos);
 		if (span > h->mem_span) h->mem_span = span;
 		n++;
 	}
-	if (r < -1) { sq_log_error("'%s': truncated or corrupt BAM", path); return SQ_EINPUT; }
+	if (r < -1) { sq_log_error("'%s': truncated or corrupt BAM", path); r = SQ_EINPUT; goto bad; }
 	for (int t = last_tid + 1; t <= nt; ++t) h->mem_off[t] = n;
 	if (!h->mem && !(h->mem = sq_malloc(sizeof *h->mem))) return SQ_ENOMEM;
 	sq_log_warn("'%s' has no index: %lld reads held in memory (index it with samtools index for large files)",
 	            path, (long long)n);
 	return 0;
+bad:   /* the records read so far are freed by bam_close(): it frees mem_off[nref] of them */
+	for (int t = last_tid + 1; t <= nt; ++t) h->mem_off[t] = n;
+	return r;
 }
 
 static void bam_close(sq_call_bam_t *h)
 {
 	if (h->mem) {
 		for (int64_t i = 0; i < h->mem_off[sam_hdr_nref(h->hdr)]; ++i) bam_destroy1(h->mem[i]);
-		free(h->mem), free(h->mem_off);
+		free(h->mem);
 	}
+	free(h->mem_off);
 	if (h->b) bam_destroy1(h->b);
 	if (h->idx) hts_idx_destroy(h->idx);
 	if (h->hdr) sam_hdr_destroy(h->hdr);
@@ -271,41 +276,43 @@ static int write_rec(htsFile *fp, bcf_hdr_t *h, bcf1_t *v, int rid, const sq_cal
 {
 	int n_al = r->n_al + (gvcf ? 1 : 0);
 	kstring_t s = { 0, 0, NULL };
+	int bad = 0;   /* an update that fails (out of memory) must not write a damaged record */
 	bcf_clear(v);
 	v->rid = rid;
 	v->pos = r->pos;
-	kputs(r->alleles, &s);
-	if (gvcf) kputs(",<NON_REF>", &s);
-	bcf_update_alleles_str(h, v, s.s);
+	bad |= kputs(r->alleles, &s) < 0;
+	if (gvcf) bad |= kputs(",<NON_REF>", &s) < 0;
+	bad |= !s.s || bcf_update_alleles_str(h, v, s.s) < 0;
 	free(s.s);
 	v->qual = r->qual;
 	int fid[2], nf = 0;
 	if (r->filter & SQ_FLT_LOWQUAL) fid[nf++] = bcf_hdr_id2int(h, BCF_DT_ID, "LowQual");
 	if (r->filter & SQ_FLT_LOWQD) fid[nf++] = bcf_hdr_id2int(h, BCF_DT_ID, "LowQD");
 	if (nf == 0) fid[nf++] = bcf_hdr_id2int(h, BCF_DT_ID, "PASS");
-	bcf_update_filter(h, v, fid, nf);
+	bad |= bcf_update_filter(h, v, fid, nf) < 0;
 	int32_t ac[4] = { 0 }, an = 2, dp = r->dp, mq = r->mq;
 	float af[4];
 	for (int j = 1; j < n_al; ++j) ac[j - 1] = (r->a1 == j) + (r->a2 == j), af[j - 1] = ac[j - 1] / 2.0f;
 	int alt_dp = 0;
 	for (int j = 0; j < r->n_al; ++j) alt_dp += r->ad[j];
 	float qd = (float)(r->qual / (alt_dp > 0 ? alt_dp : (r->dp > 0 ? r->dp : 1)));
-	bcf_update_info_int32(h, v, "DP", &dp, 1);
-	bcf_update_info_int32(h, v, "AC", ac, n_al - 1);
-	bcf_update_info_int32(h, v, "AN", &an, 1);
-	bcf_update_info_float(h, v, "AF", af, n_al - 1);
-	bcf_update_info_int32(h, v, "MQ", &mq, 1);
-	bcf_update_info_float(h, v, "QD", &qd, 1);
+	bad |= bcf_update_info_int32(h, v, "DP", &dp, 1) < 0;
+	bad |= bcf_update_info_int32(h, v, "AC", ac, n_al - 1) < 0;
+	bad |= bcf_update_info_int32(h, v, "AN", &an, 1) < 0;
+	bad |= bcf_update_info_float(h, v, "AF", af, n_al - 1) < 0;
+	bad |= bcf_update_info_int32(h, v, "MQ", &mq, 1) < 0;
+	bad |= bcf_update_info_float(h, v, "QD", &qd, 1) < 0;
 	int32_t gt[2] = { bcf_gt_unphased(r->a1), bcf_gt_unphased(r->a2) };
-	bcf_update_genotypes(h, v, gt, 2);
+	bad |= bcf_update_genotypes(h, v, gt, 2) < 0;
 	int32_t ad[5];
 	for (int j = 0; j < r->n_al; ++j) ad[j] = r->ad[j];
 	if (gvcf) ad[r->n_al] = 0;
-	bcf_update_format_int32(h, v, "AD", ad, n_al);
-	bcf_update_format_int32(h, v, "DP", &dp, 1);
+	bad |= bcf_update_format_int32(h, v, "AD", ad, n_al) < 0;
+	bad |= bcf_update_format_int32(h, v, "DP", &dp, 1) < 0;
 	int32_t gq = r->gq;
-	bcf_update_format_int32(h, v, "GQ", &gq, 1);
-	bcf_update_format_int32(h, v, "PL", gvcf ? r->pl_g : r->pl, sq_call_n_gt(n_al));
+	bad |= bcf_update_format_int32(h, v, "GQ", &gq, 1) < 0;
+	bad |= bcf_update_format_int32(h, v, "PL", gvcf ? r->pl_g : r->pl, sq_call_n_gt(n_al)) < 0;
+	if (bad) { sq_log_error("cannot build a VCF record (out of memory)"); return SQ_ENOMEM; }
 	return bcf_write(fp, h, v) < 0 ? SQ_EOUTPUT : 0;
 }
 
@@ -313,20 +320,22 @@ static int write_block(htsFile *fp, bcf_hdr_t *h, bcf1_t *v, int rid, const char
                        int32_t s, int32_t e, const sq_call_block_t *b)
 {
 	char al[16];
+	int bad = 0;   /* an update that fails (out of memory) must not write a damaged record */
 	bcf_clear(v);
 	v->rid = rid;
 	v->pos = s;
 	snprintf(al, sizeof al, "%c,<NON_REF>", seq[s]);
-	bcf_update_alleles_str(h, v, al);
+	bad |= bcf_update_alleles_str(h, v, al) < 0;
 	bcf_float_set_missing(v->qual);
 	int32_t end = e, gt[2] = { bcf_gt_unphased(0), bcf_gt_unphased(0) };
 	int32_t dp = b->dp, gq = b->gq, mdp = b->min_dp, pl[3] = { 0, b->pl1, b->pl2 };
-	bcf_update_info_int32(h, v, "END", &end, 1);
-	bcf_update_genotypes(h, v, gt, 2);
-	bcf_update_format_int32(h, v, "DP", &dp, 1);
-	bcf_update_format_int32(h, v, "GQ", &gq, 1);
-	bcf_update_format_int32(h, v, "MIN_DP", &mdp, 1);
-	bcf_update_format_int32(h, v, "PL", pl, 3);
+	bad |= bcf_update_info_int32(h, v, "END", &end, 1) < 0;
+	bad |= bcf_update_genotypes(h, v, gt, 2) < 0;
+	bad |= bcf_update_format_int32(h, v, "DP", &dp, 1) < 0;
+	bad |= bcf_update_format_int32(h, v, "GQ", &gq, 1) < 0;
+	bad |= bcf_update_format_int32(h, v, "MIN_DP", &mdp, 1) < 0;
+	bad |= bcf_update_format_int32(h, v, "PL", pl, 3) < 0;
+	if (bad) { sq_log_error("cannot build a VCF record (out of memory)"); return SQ_ENOMEM; }
 	return bcf_write(fp, h, v) < 0 ? SQ_EOUTPUT : 0;
 }
 

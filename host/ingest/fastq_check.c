@@ -585,6 +585,7 @@ typedef struct {
 	const sq_fq_opt_t *opt;
 	unsigned char *use;   /* use[2*i+k]: 1 if file k of sample i is to be read */
 	int two_threads;      /* each sample may use a second thread for R2 */
+	volatile int oom;     /* a sample could not be validated (out of memory): the batch fails */
 } val_ctx_t;
 
 static void validate_sample(void *data, int64_t i, int tid)
@@ -595,14 +596,14 @@ static void validate_sample(void *data, int64_t i, int tid)
 	int open_ok[2] = { 0, 0 }, threaded = 0;
 	pthread_t th;
 	(void)tid;
-	if (!p) { sq_log_error("out of memory validating sample %s", s->id); return; }
+	if (!p) { sq_log_error("out of memory validating sample %s", s->id); c->oom = 1; return; }
 	for (int k = 0; k < 2; ++k) {
 		p->side[k].in.fd = -1;
 		if (!c->use[2 * i + k]) continue;
 		p->side[k].in.role = k + 1;
 		int r = fq_open(&p->side[k].in, s, &s->files[k], c->opt);
 		open_ok[k] = p->side[k].live = r == 0;
-		if (r == SQ_ENOMEM) sq_log_error("out of memory validating sample %s", s->id);
+		if (r == SQ_ENOMEM) { sq_log_error("out of memory validating sample %s", s->id); c->oom = 1; }
 	}
 	p->paired = open_ok[0] && open_ok[1];
 	if (p->paired && c->two_threads && pthread_barrier_init(&p->bar, 0, 2) == 0) {
@@ -645,7 +646,7 @@ static void validate_sample(void *data, int64_t i, int tid)
 
 int sq_fq_batch_validate(sq_fq_batch_t *b, const sq_fq_opt_t *opt)
 {
-	val_ctx_t c = { b, opt, 0, 0 };
+	val_ctx_t c = { b, opt, 0, 0, 0 };
 	struct stat *st = 0;
 	int ret = 0, nt;
 	if (sq_fq_opt_check(opt) < 0) return SQ_EINVAL;
@@ -696,6 +697,7 @@ int sq_fq_batch_validate(sq_fq_batch_t *b, const sq_fq_opt_t *opt)
 	nt = c.two_threads ? opt->n_threads / 2 : 1;
 	if (nt > b->n_samples) nt = b->n_samples;
 	if (b->n_samples > 0 && (ret = sq_for(nt, validate_sample, &c, b->n_samples)) < 0) goto fail;
+	if (c.oom) { ret = SQ_ENOMEM; goto fail; }   /* a sample not (fully) read must not pass */
 	b->validated = 1;
 fail:
 	free(c.use);
