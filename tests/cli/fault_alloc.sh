@@ -21,7 +21,7 @@ if [ ! -f "$SHIM" ]; then t_skip "fault_alloc: $SHIM not built"; t_done; exit 0;
 if ldd "$SEQA" 2>/dev/null | grep -q 'lib[at]san'; then t_skip "fault_alloc: $SEQA is sanitizer-built (the shim replaces malloc)"; t_done; exit 0; fi
 case "$SHIM" in /*) ;; *) SHIM=$PWD/$SHIM;; esac
 P=${ALLOC_POINTS:-20}; [ -n "$SEQA_FAULT_FULL" ] && P=400
-d=$(t_tmp fault_alloc)
+d=$(t_tmp ${FAULT_TMP:-fault_alloc})   # FAULT_TMP: another scratch name (concurrent runs)
 # a private copy of the binary under test (the shared tree's ./seqa may be relinked meanwhile)
 cp "$SEQA" $d/seqa && SEQA=$d/seqa && $SEQA --version >/dev/null || { t_fail "fault_alloc: copy of $SEQA"; t_done; exit 1; }
 samtools faidx "$src" 17:420001-450000 | sed '1s/.*/>chr17s/' > $d/ref.fa
