@@ -380,7 +380,7 @@ int sq_aln_run(const sq_aln_opt_t *o, sq_aln_stats_t *st)
 	snprintf(json, lo, "%s.markdup.json", o->out);
 	if (o->tmp_prefix) snprintf(tmp_prefix, lo + 4096, "%s.%d", o->tmp_prefix, (int)getpid());
 	else snprintf(tmp_prefix, lo + 4096, "%s.tmp.%d", o->out, (int)getpid());
-	if (!(p.sort = sq_sorter_init(p.h, tmp_prefix, o->sort_mem))) { r = SQ_ENOMEM; goto done; }
+	if (!(p.sort = sq_sorter_init(p.h, tmp_prefix, o->sort_mem))) { sq_log_error("out of memory"); r = SQ_ENOMEM; goto done; }
 
 	/* run the pipeline */
 	if (pthread_create(&th_r, NULL, reader, &p) != 0) { r = SQ_ENOMEM; goto done; }
@@ -414,7 +414,9 @@ int sq_aln_run(const sq_aln_opt_t *o, sq_aln_stats_t *st)
 		if (!dupbm) { r = SQ_ENOMEM; goto done; }
 		dm.secondary_supp = p.n_secsupp;
 	}
-	fp = hts_open(tmp_bam, o->level >= 0 ? (o->level == 0 ? "wb0" : (char[]){ 'w', 'b', (char)('0' + o->level), 0 }) : "wb");
+	char mode[4] = { 'w', 'b', 0, 0 };
+	if (o->level >= 0) mode[2] = (char)('0' + o->level);
+	fp = hts_open(tmp_bam, mode);
 	if (!fp) { sq_log_error("cannot create '%s': %s", tmp_bam, strerror(errno)); r = SQ_EOUTPUT; goto done; }
 	if (o->n_threads > 1) hts_set_threads(fp, o->n_threads);
 	if (sam_hdr_write(fp, p.h) < 0 || sam_idx_init(fp, p.h, 0, tmp_bai) < 0) {
@@ -435,6 +437,7 @@ int sq_aln_run(const sq_aln_opt_t *o, sq_aln_stats_t *st)
 	}
 	/* index first, BAM last: a BAM under its final name is complete */
 	if ((r = sq_durable_rename(tmp_bai, bai)) < 0 || (r = sq_durable_rename(tmp_bam, o->out)) < 0) {
+		sq_log_error("cannot move the output into place as '%s'", o->out);
 		unlink(bai);
 		goto done;
 	}

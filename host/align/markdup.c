@@ -152,8 +152,9 @@ int sq_dup_write_json(const char *path, const sq_aln_dup_t *m, const char *libra
 		"PERCENT_DUPLICATION", m->percent_dup,
 		"ESTIMATED_LIBRARY_SIZE", (json_int_t)m->est_library_size,
 		"DUPLICATE_RECORDS_MARKED", (json_int_t)(m->unpaired_dups + 2 * m->pair_dups));
-	if (!j) return SQ_ENOMEM;
+	if (!j) { sq_log_error("out of memory writing duplicate metrics '%s'", path); return SQ_ENOMEM; }
 	int r = sq_json_save(j, path);
 	json_decref(j);
+	if (r < 0) sq_log_error("cannot write duplicate metrics '%s'", path);
 	return r < 0 ? SQ_EOUTPUT : 0;
 }
