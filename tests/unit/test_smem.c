@@ -144,7 +144,7 @@ static void check_backend(const char *name, int tune)
 	sq_aln_fmi_view(idx->bwt, &f);
 	sq_smem_opt_init(&so);
 	sq_seed_backend_t *be = sq_seed_backend_open(name, &f, &so, 2);
-	if (!be && strcmp(name, "cpu") != 0) SQ_SKIP("backend %s not available here", name);
+	if (!be && strcmp(name, "cpu") != 0) SQ_SKIP("backend %s not available here%s", name, strcmp(name, "cuda") == 0 ? " (no CUDA device or libseqa_cuda.so)" : "");
 	SQ_REQUIRE(be != NULL);
 	if (tune) sq_seed_backend_tune(be, INT64_MAX);   /* cpu: the dense suffix-array sample */
 	uint8_t *seq; uint32_t *off;
