@@ -651,6 +651,9 @@ int sq_inbox_serve(sq_inbox_t *ib)
 	ret = 0;
 out:
 	if (d) MHD_stop_daemon(d);
+	/* connections are gone: stop the workers of uploads cut by the shutdown and free them */
+	for (int i = 0; i < SQ_INBOX_STREAMS; ++i)
+		if (ib->streams[i].uid[0]) stream_clear(&ib->streams[i]);
 	if (key) { memset(key, 0, strlen(key)); }
 	free(cert), free(key), free(ca);
 	return ret;

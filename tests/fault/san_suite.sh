@@ -10,6 +10,9 @@ R=$PWD/$BUILD/san-reports
 rm -rf "$R"; mkdir -p "$R"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:log_path=$R/asan"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}:log_path=$R/ubsan"
+# tests that run `make` themselves (serve_lint: make install) must build the normal tree, not
+# build-san/ (BUILD is in the environment for tests/run.sh): a command-line override for sub-makes
+export MAKEFLAGS="BUILD=build"
 t0=$(date +%s)
 if [ -z "$CHECK_TESTS" ]; then
 	sh tests/run.sh; rc=$?
