@@ -150,7 +150,7 @@ $(BUILD)/fuzz-replay/fuzz_inbox: tests/fuzz/fuzz_inbox.c tests/fuzz/replay_main.
 # .ci/run); CHECK_TSAN=0 / CHECK_VALGRIND=0 skip those parts.
 SAN_FLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 SAN_ENV    = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86:detect_stack_use_after_return=0 \
-             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fault/lsan.supp
+             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fault/lsan.supp:print_suppressions=0
 check: deps
 	$(MAKE) BUILD=build-san OPT=-O1 SAN='$(SAN_FLAGS)' build-san/seqa build-san/seqa-inbox \
 	    $(patsubst $(BUILD)/%,build-san/%,$(TEST_BIN) $(FW_BIN) $(REPLAY_BIN))
