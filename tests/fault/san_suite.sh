@@ -18,6 +18,12 @@ if [ -z "$CHECK_TESTS" ]; then
 	sh tests/run.sh; rc=$?
 else
 	P=0; F=0; S=0; rc=0
+	# read a private copy of ../shared (tools write index files beside what they read; see tests/run.sh)
+	SD=${SEQA_SHARED:-../shared}
+	if [ -d "$SD/data" ]; then
+		rm -rf tests/out/san-shared && mkdir -p tests/out/san-shared && cp -R "$SD/data" tests/out/san-shared/ \
+			&& chmod -R u+w tests/out/san-shared && SEQA_SHARED=$PWD/tests/out/san-shared && export SEQA_SHARED
+	fi
 	for t in $CHECK_TESTS; do
 		case "$t" in test_*) t=$BUILD/tests/$t;; esac
 		log=tests/out/san-$(basename "$t").log

@@ -12,7 +12,7 @@ src=$SHARED/data/human/human_g1k_v37.chr17_1Mb.fasta
 d=$(t_tmp tsan)
 $B/tests/test_util >$d/test_util.log 2>&1; t_check "test_util (thread pool, sq_for) under TSan" [ $? -eq 0 ]
 if [ -r "$src" ]; then
-	samtools faidx "$src" 17:420001-450000 | sed '1s/.*/>chr17s/' > $d/ref.fa
+	cp "$src" $d/src.fa && samtools faidx $d/src.fa 17:420001-450000 | sed '1s/.*/>chr17s/' > $d/ref.fa
 	./seqa index $d/ref.fa 2>/dev/null; ./seqa simulate -r $d/ref.fa -o $d/S -c 6 -s 3 2>/dev/null
 	printf '{"samples":[{"id":"S1","pseudonym":"P1","indication":"RD-BONE","sex":"female","r1":"S_R1.fq.gz","r2":"S_R2.fq.gz"},{"id":"S2","pseudonym":"P2","indication":"RD-BONE","sex":"male","r1":"S_R1.fq.gz","r2":"S_R2.fq.gz"}]}' > $d/batch.json
 	$B/seqa ingest -t 2 $d/batch.json >/dev/null 2>$d/ingest.log; t_check "ingest -t 2 under TSan" [ $? -le 3 ]
