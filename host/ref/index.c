@@ -1,7 +1,6 @@
 /* seqa — reference index: bwa FM index (libbwa, in a forked child), .fai/.gzi (htslib) and the
  * contig table; consistency checks of existing index sets.  See seqa/ref.h. */
 #include <errno.h>
-#include <glob.h>
 #include <signal.h>
 #include <limits.h>
 #include <stdio.h>
@@ -137,27 +136,6 @@ int sq_ref_check_index(const char *prefix)
 	return ret;
 }
 
-/* Remove PREFIX.tmp.PID* files left by a run that crashed (PID no longer alive). */
-static void sq_remove_stale_tmp(const char *prefix)
-{
-	char pat[PATH_MAX * 2 + 16], *p = pat;
-	glob_t g;
-	for (const char *s = prefix; *s && p < pat + sizeof pat - 16; ++s) {
-		if (strchr("*?[]\\", *s)) *p++ = '\\';
-		*p++ = *s;
-	}
-	strcpy(p, ".tmp.*");
-	if (glob(pat, GLOB_NOSORT, 0, &g) != 0) return;
-	for (size_t i = 0; i < g.gl_pathc; ++i) {
-		char *end;
-		long pid = strtol(g.gl_pathv[i] + strlen(prefix) + 5, &end, 10);
-		if (end == g.gl_pathv[i] + strlen(prefix) + 5 || pid <= 0 || pid == (long)getpid()) continue;
-		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH && unlink(g.gl_pathv[i]) == 0)
-			sq_log_info("removed '%s' left by an interrupted run", g.gl_pathv[i]);
-	}
-	globfree(&g);
-}
-
 /* ---- building ------------------------------------------------------------------------- */
 
 static void sq_unlink_set(const char *prefix)
@@ -264,7 +242,7 @@ int sq_ref_index(const char *fasta, const sq_ref_index_opt_t *opt, sq_ref_index_
 		static const char *const sfx[] = { "", ".fai", ".gzi", ".contigs.json", 0 };
 		char sp[PATH_MAX];
 		for (int i = 0; sfx[i]; ++i)
-			if (snprintf(sp, sizeof sp, "%s%s", prefix, sfx[i]) < (int)sizeof sp) sq_remove_stale_tmp(sp);
+			if (snprintf(sp, sizeof sp, "%s%s", prefix, sfx[i]) < (int)sizeof sp) sq_durable_clean_stale(sp);
 	}
 	/* 1. validate the FASTA (and learn its contigs) before libbwa sees it */
 	if (!(ref = sq_ref_scan(fasta, 1, &err))) return err;

@@ -1,8 +1,6 @@
 /* seqa — simulator: options, reference and regions, the run, read-name parsing.  See seqa/sim.h. */
 #include <ctype.h>
 #include <errno.h>
-#include <glob.h>
-#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,27 +214,6 @@ static int sq_sim_write_bed(const sq_sim_t *s, const char *path)
 	return fclose(fp) == 0 ? 0 : SQ_EOUTPUT;
 }
 
-/* Remove PREFIX.tmp.PID* files left by a run that crashed (PID no longer alive). */
-static void sq_remove_stale_tmp(const char *prefix)
-{
-	char pat[PATH_MAX * 2 + 16], *p = pat;
-	glob_t g;
-	for (const char *s = prefix; *s && p < pat + sizeof pat - 16; ++s) {
-		if (strchr("*?[]\\", *s)) *p++ = '\\';
-		*p++ = *s;
-	}
-	strcpy(p, ".tmp.*");
-	if (glob(pat, GLOB_NOSORT, 0, &g) != 0) return;
-	for (size_t i = 0; i < g.gl_pathc; ++i) {
-		char *end;
-		long pid = strtol(g.gl_pathv[i] + strlen(prefix) + 5, &end, 10);
-		if (end == g.gl_pathv[i] + strlen(prefix) + 5 || pid <= 0 || pid == (long)getpid()) continue;
-		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH && unlink(g.gl_pathv[i]) == 0)
-			sq_log_info("removed '%s' left by an interrupted run", g.gl_pathv[i]);
-	}
-	globfree(&g);
-}
-
 /* ---- the run -------------------------------------------------------------------------- */
 
 int sq_sim_run(const sq_sim_opt_t *o, sq_sim_stats_t *st)
@@ -277,7 +254,7 @@ int sq_sim_run(const sq_sim_opt_t *o, sq_sim_stats_t *st)
 		snprintf(fin[k], n, "%s%s", o->prefix, suf[k]);
 		snprintf(tmp[k], n, "%s.tmp.%ld%s", o->prefix, (long)getpid(), suf[k]);
 	}
-	sq_remove_stale_tmp(o->prefix);
+	sq_durable_clean_stale(o->prefix);
 	for (int k = N_OUT - 1; k >= 0; --k) unlink(fin[k]);
 	if ((ret = sq_sim_write_vcf(&s, tmp[VCF], tmp[TBI])) < 0) goto fail;
 	if ((ret = sq_sim_write_bed(&s, tmp[BED])) < 0) goto fail;

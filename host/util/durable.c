@@ -1,6 +1,9 @@
 /* seqa — durable, atomic output files; see seqa/durable.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <signal.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,4 +115,24 @@ int sq_durable_write(const char *path, const void *buf, size_t len)
 		return SQ_EOUTPUT;
 	}
 	return sq_durable_commit(d);
+}
+
+void sq_durable_clean_stale(const char *prefix)
+{
+	char pat[PATH_MAX * 2 + 16], *p = pat;
+	glob_t g;
+	for (const char *s = prefix; *s && p < pat + sizeof pat - 16; ++s) {
+		if (strchr("*?[]\\", *s)) *p++ = '\\';
+		*p++ = *s;
+	}
+	strcpy(p, ".tmp.*");
+	if (glob(pat, GLOB_NOSORT, 0, &g) != 0) return;
+	for (size_t i = 0; i < g.gl_pathc; ++i) {
+		char *end;
+		long pid = strtol(g.gl_pathv[i] + strlen(prefix) + 5, &end, 10);
+		if (end == g.gl_pathv[i] + strlen(prefix) + 5 || pid <= 0 || pid == (long)getpid()) continue;
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH && unlink(g.gl_pathv[i]) == 0)
+			sq_log_info("removed '%s' left by an interrupted run", g.gl_pathv[i]);
+	}
+	globfree(&g);
 }

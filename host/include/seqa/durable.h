@@ -31,6 +31,9 @@ void sq_durable_abort(sq_durable_t *d);
 int sq_durable_rename(const char *tmp, const char *path);
 /** fsync the directory containing path.  0 or SQ_EOUTPUT. */
 int sq_fsync_dir(const char *path);
+/** Remove PREFIX.tmp.PID* files whose writer process no longer exists (a crashed run's
+ *  temporaries, as sq_durable_open and multi-file builders name them).  Logged at info level. */
+void sq_durable_clean_stale(const char *prefix);
 /** Write a buffer to path durably.  0 or SQ_EOUTPUT. */
 int sq_durable_write(const char *path, const void *buf, size_t len);
 
