@@ -7,6 +7,11 @@
  * pk || writer pk)[0..32] (writer = kx "server", reader = kx "client").  The packet plaintext
  * used here is a data-encryption-parameters packet: type 0 (u32), method 0 (u32), 32-byte data
  * key.  Body: 64 KiB plaintext segments, each stored as nonce(12) || ciphertext || MAC(16).
+ *
+ * The body segments (the bulk of the work) are sealed and opened with OpenSSL's
+ * ChaCha20-Poly1305 (RFC 8439, the same AEAD as libsodium's crypto_aead_chacha20poly1305_ietf,
+ * byte for byte) because it has AVX-512 code paths and runs about 3x faster here; libsodium is
+ * the fallback if OpenSSL cannot provide the cipher, and does everything else.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 #include "seqa/cad.h"
 #include "seqa/durable.h"
@@ -29,6 +35,41 @@
 
 static void put32(uint8_t *p, uint32_t v) { p[0] = v, p[1] = v >> 8, p[2] = v >> 16, p[3] = v >> 24; }
 static uint32_t get32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+
+/* ---- segment AEAD ---------------------------------------------------------------------------- */
+
+/* A per-thread OpenSSL context with the cipher fetched once; NULL: use libsodium. */
+static EVP_CIPHER_CTX *aead_new(void)
+{
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	if (c && EVP_CipherInit_ex(c, EVP_chacha20_poly1305(), NULL, NULL, NULL, 1) != 1) EVP_CIPHER_CTX_free(c), c = NULL;
+	return c;
+}
+
+/* out = ciphertext(m bytes) || tag(16). */
+static void aead_seal(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, size_t m, const uint8_t nonce[12], const uint8_t key[32])
+{
+	int l1 = 0, l2 = 0;
+	if (c && m <= (size_t)INT32_MAX && EVP_CipherInit_ex(c, NULL, NULL, key, nonce, 1) == 1 &&
+	    EVP_CipherUpdate(c, out, &l1, in, (int)m) == 1 && EVP_CipherFinal_ex(c, out + l1, &l2) == 1 &&
+	    (size_t)(l1 + l2) == m && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, out + m) == 1) return;
+	unsigned long long clen;
+	crypto_aead_chacha20poly1305_ietf_encrypt(out, &clen, in, m, NULL, 0, NULL, nonce, key);
+}
+
+/* c = ciphertext || tag (len >= 16); 0 if authentic (plaintext in out), -1 if not. */
+static int aead_open(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *ct, size_t len, const uint8_t nonce[12], const uint8_t key[32])
+{
+	size_t m = len - 16;
+	int l1 = 0, l2 = 0;
+	if (c && m <= (size_t)INT32_MAX) {
+		if (EVP_CipherInit_ex(c, NULL, NULL, key, nonce, 0) != 1 || EVP_CipherUpdate(c, out, &l1, ct, (int)m) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, 16, (void *)(ct + m)) != 1) return -1;
+		return EVP_CipherFinal_ex(c, out + l1, &l2) == 1 && (size_t)(l1 + l2) == m ? 0 : -1;
+	}
+	unsigned long long plen;
+	return crypto_aead_chacha20poly1305_ietf_decrypt(out, &plen, NULL, ct, len, NULL, 0, nonce, key) == 0 && plen == m ? 0 : -1;
+}
 
 /* ---- writer -------------------------------------------------------------------------------- */
 
@@ -46,6 +87,7 @@ typedef struct {
 	const uint8_t *prev;        /* previous batch's ciphertext, to hash + write */
 	size_t prev_len;
 	const uint8_t *key;
+	EVP_CIPHER_CTX **ctx;       /* one per thread (NULL entries: libsodium) */
 	sq_hash_t *hp, *he;
 	FILE *fo;
 	int werr;
@@ -54,7 +96,6 @@ typedef struct {
 static void enc_item(void *data, int64_t i, int tid)
 {
 	enc_batch_t *b = data;
-	(void)tid;
 	if (i == 0) { sq_hash_update(b->hp, b->in, b->got); return; }
 	if (i == 1) {
 		if (b->prev_len) {
@@ -65,14 +106,14 @@ static void enc_item(void *data, int64_t i, int tid)
 	}
 	size_t k = (size_t)(i - 2), off = k * SEG, m = b->got - off < SEG ? b->got - off : SEG;
 	uint8_t *c = b->out + k * CSEG;     /* nonce already there */
-	unsigned long long clen;
-	crypto_aead_chacha20poly1305_ietf_encrypt(c + 12, &clen, b->in + off, m, NULL, 0, NULL, c, b->key);
+	aead_seal(b->ctx[tid], c + 12, b->in + off, m, c, b->key);
 }
 
 int sq_cad_c4gh_encrypt_file(const char *in, const char *out, const uint8_t (*rcpt)[32], int n_rcpt,
                              char sha_plain[65], char sha_enc[65], uint64_t *enc_size)
 {
 	uint8_t key[32], wpk[32], wsk[32], *ibuf = NULL, *obuf[2] = { NULL, NULL };
+	EVP_CIPHER_CTX *ctx[4] = { NULL, NULL, NULL, NULL };
 	sq_hash_t *hp = NULL, *he = NULL;
 	sq_durable_t *d = NULL;
 	FILE *fo;
@@ -88,6 +129,7 @@ int sq_cad_c4gh_encrypt_file(const char *in, const char *out, const uint8_t (*rc
 	ibuf = sq_malloc((size_t)SEG * BATCH), obuf[0] = sq_malloc((size_t)CSEG * BATCH), obuf[1] = sq_malloc((size_t)CSEG * BATCH);
 	hp = sq_hash_init("sha256"), he = sq_hash_init("sha256");
 	if (!ibuf || !obuf[0] || !obuf[1] || !hp || !he) { ret = SQ_ENOMEM; goto fail; }
+	for (int t = 0; t < nth; ++t) ctx[t] = aead_new();
 	if (!(d = sq_durable_open(out))) goto fail;
 	fo = sq_durable_fp(d);
 	setvbuf(fo, NULL, _IONBF, 0);
@@ -130,7 +172,7 @@ int sq_cad_c4gh_encrypt_file(const char *in, const char *out, const uint8_t (*rc
 			randombytes_buf(obuf[cur] + k * CSEG, 12);
 			olen += m + 28;
 		}
-		enc_batch_t b = { ibuf, got, obuf[cur], olen, obuf[cur ^ 1], prev_len, key, hp, he, fo, 0 };
+		enc_batch_t b = { ibuf, got, obuf[cur], olen, obuf[cur ^ 1], prev_len, key, ctx, hp, he, fo, 0 };
 		if (sq_for(nth, enc_item, &b, 2 + (int64_t)nseg) < 0) { ret = SQ_ENOMEM; goto fail; }
 		if (b.werr) goto fail;
 		/* segments are CSEG apart in obuf; only the last may be short, so the batch is contiguous */
@@ -157,6 +199,7 @@ fail:
 	if (hp) { char hx[65]; sq_hash_final(hp, hx); }
 	if (he) { char hx[65]; sq_hash_final(he, hx); }
 	sodium_memzero(key, sizeof key), sodium_memzero(wsk, sizeof wsk);
+	for (int t = 0; t < 4; ++t) EVP_CIPHER_CTX_free(ctx[t]);   /* cleanses the key schedule */
 	free(ibuf), free(obuf[0]), free(obuf[1]);
 	close(fd);
 	return ret;
@@ -173,6 +216,7 @@ struct sq_c4gh_reader_s {
 	uint64_t plain_size, segs;
 	uint8_t *plain;
 	sq_hash_t *h;
+	EVP_CIPHER_CTX *ctx;                          /* NULL: libsodium */
 	int (*sink)(void *, const void *, size_t);
 	void *ud;
 };
@@ -184,7 +228,7 @@ sq_c4gh_reader_t *sq_c4gh_reader_new(const uint8_t sk[32])
 	if (!(r = sq_calloc(1, sizeof *r))) return NULL;
 	memcpy(r->sk, sk, 32);
 	crypto_scalarmult_base(r->pk, r->sk);
-	r->buf = sq_malloc(CSEG), r->plain = sq_malloc(SEG), r->h = sq_hash_init("sha256");
+	r->buf = sq_malloc(CSEG), r->plain = sq_malloc(SEG), r->h = sq_hash_init("sha256"), r->ctx = aead_new();
 	if (!r->buf || !r->plain || !r->h) { sq_c4gh_reader_free(r); return NULL; }
 	r->need = 16;
 	return r;
@@ -200,6 +244,7 @@ void sq_c4gh_reader_free(sq_c4gh_reader_t *r)
 	if (!r) return;
 	if (r->h) { char hx[65]; sq_hash_final(r->h, hx); }
 	sodium_memzero(r->sk, 32), sodium_memzero(r->keys, sizeof r->keys);
+	EVP_CIPHER_CTX_free(r->ctx);
 	free(r->buf), free(r->plain), free(r);
 }
 
@@ -232,11 +277,11 @@ static int rd_packet(sq_c4gh_reader_t *r, const uint8_t *p, size_t len)
 
 static int rd_segment(sq_c4gh_reader_t *r, const uint8_t *c, size_t len)
 {
-	unsigned long long plen;
+	size_t plen = len - 28;
 	int k;
 	if (len <= 28) return rd_fail(r, "truncated segment");
 	for (k = 0; k < r->n_keys; ++k)
-		if (crypto_aead_chacha20poly1305_ietf_decrypt(r->plain, &plen, NULL, c + 12, len - 12, NULL, 0, c, r->keys[k]) == 0) break;
+		if (aead_open(r->ctx, r->plain, c + 12, len - 12, c, r->keys[k]) == 0) break;
 	if (k == r->n_keys) {
 		char m[96];
 		snprintf(m, sizeof m, "segment %llu fails authentication (corrupted or truncated)", (unsigned long long)r->segs);
@@ -254,6 +299,12 @@ int sq_c4gh_reader_feed(sq_c4gh_reader_t *r, const void *data, size_t len)
 	const uint8_t *p = data;
 	if (r->state == 3) return SQ_EINPUT;
 	while (len > 0) {
+		if (r->state == 2 && r->n == 0 && len >= CSEG) {   /* whole segments in place, no copy */
+			int e = rd_segment(r, p, CSEG);
+			if (e < 0) return e;
+			p += CSEG, len -= CSEG;
+			continue;
+		}
 		size_t take = r->need - r->n < len ? r->need - r->n : len;
 		memcpy(r->buf + r->n, p, take);
 		r->n += take, p += take, len -= take;

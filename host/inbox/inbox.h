@@ -27,22 +27,28 @@ typedef struct {
 } sq_inbox_opt_t;
 
 /* Hashes and Crypt4GH verification computed while an upload streams in (so a commit need not
- * read the file again).  Valid only while off equals the bytes staged. */
+ * read the file again).  Valid only while off equals the bytes staged.  The connection thread
+ * copies the arriving bytes into 1 MiB blocks on one queue (bounded); two workers follow it:
+ * worker 0 hashes the encrypted bytes, worker 1 decrypts and hashes the plaintext.  A block
+ * is recycled once both have passed it (blocks are finished in order, so it is the head). */
 struct sq_hash_s;
 struct sq_c4gh_reader_s;
-typedef struct sq_inbox_blk_s { struct sq_inbox_blk_s *next; size_t n; unsigned char d[]; } sq_inbox_blk_t;
+typedef struct sq_inbox_blk_s { struct sq_inbox_blk_s *next; size_t n; int refs; unsigned char d[]; } sq_inbox_blk_t;
 typedef struct {
 	char uid[33];
 	int64_t off;
-	struct sq_hash_s *h;          /* SHA-256 of the encrypted bytes: in the connection thread */
-	struct sq_c4gh_reader_s *r;   /* decrypt + plaintext SHA-256: in the stream's worker thread */
-	volatile int bad;
-	/* connection thread -> worker: a queue of blocks (bounded) */
-	pthread_t th;
+	struct sq_hash_s *h;          /* SHA-256 of the encrypted bytes: worker 0 */
+	struct sq_c4gh_reader_s *r;   /* decrypt + plaintext SHA-256: worker 1 */
+	volatile int bad;             /* the Crypt4GH check failed */
+	int lost;                     /* out of memory: results unusable, the commit reads the file */
+	pthread_t th[2];
 	int running, eof;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	sq_inbox_blk_t *head, *tail, *cur;   /* cur: block being filled */
+	sq_inbox_blk_t *pos[2];              /* next block for each worker (NULL: none yet) */
+	sq_inbox_blk_t *spare;               /* recycled blocks */
+	int n_spare;
 	size_t queued;
 } sq_inbox_stream_t;
 

@@ -314,22 +314,34 @@ static void busy_give(sq_inbox_t *ib, const char *uid)
 
 #define BLK (1 << 20)
 #define QMAX (16u << 20)
+#define SPARE_MAX 20
+
+typedef struct { sq_inbox_stream_t *s; int k; } worker_arg_t;
 
 static void *stream_worker(void *arg)
 {
-	sq_inbox_stream_t *s = arg;
+	worker_arg_t a = *(worker_arg_t *)arg;
+	sq_inbox_stream_t *s = a.s;
+	free(arg);
 	for (;;) {
 		sq_inbox_blk_t *b;
 		pthread_mutex_lock(&s->mu);
-		while (!s->head && !s->eof) pthread_cond_wait(&s->cv, &s->mu);
-		if (!(b = s->head)) { pthread_mutex_unlock(&s->mu); break; }
-		s->head = b->next;
-		if (!s->head) s->tail = NULL;
-		s->queued -= b->n;
-		pthread_cond_broadcast(&s->cv);
+		while (!s->pos[a.k] && !s->eof) pthread_cond_wait(&s->cv, &s->mu);
+		if (!(b = s->pos[a.k])) { pthread_mutex_unlock(&s->mu); break; }
+		s->pos[a.k] = b->next;
 		pthread_mutex_unlock(&s->mu);
-		if (!s->bad && sq_c4gh_reader_feed(s->r, b->d, b->n) < 0) s->bad = 1;
-		free(b);
+		if (a.k == 0) sq_hash_update(s->h, b->d, b->n);
+		else if (!s->bad && sq_c4gh_reader_feed(s->r, b->d, b->n) < 0) s->bad = 1;
+		pthread_mutex_lock(&s->mu);
+		if (--b->refs == 0) {   /* both workers are past it: it is the head */
+			s->head = b->next;
+			if (!s->head) s->tail = NULL;
+			s->queued -= b->n;
+			if (s->n_spare < SPARE_MAX) b->next = s->spare, s->spare = b, s->n_spare++;
+			else free(b);
+			pthread_cond_broadcast(&s->cv);
+		}
+		pthread_mutex_unlock(&s->mu);
 	}
 	return NULL;
 }
@@ -338,8 +350,10 @@ static void stream_push(sq_inbox_stream_t *s, sq_inbox_blk_t *b)
 {
 	pthread_mutex_lock(&s->mu);
 	while (s->queued > QMAX) pthread_cond_wait(&s->cv, &s->mu);   /* back-pressure */
+	b->next = NULL, b->refs = 2;
 	if (s->tail) s->tail->next = b; else s->head = b;
 	s->tail = b;
+	for (int k = 0; k < 2; ++k) if (!s->pos[k]) s->pos[k] = b;
 	s->queued += b->n;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
@@ -348,10 +362,17 @@ static void stream_push(sq_inbox_stream_t *s, sq_inbox_blk_t *b)
 /* Bytes that arrived (connection thread). */
 static void stream_feed(sq_inbox_stream_t *s, const char *data, size_t n)
 {
-	sq_hash_update(s->h, data, n);
+	if (s->lost) return;
 	while (n > 0) {
 		if (!s->cur) {
-			if (!(s->cur = malloc(sizeof *s->cur + BLK))) { s->bad = 1; return; }
+			pthread_mutex_lock(&s->mu);
+			if ((s->cur = s->spare)) s->spare = s->cur->next, s->n_spare--;
+			pthread_mutex_unlock(&s->mu);
+			if (!s->cur && !(s->cur = malloc(sizeof *s->cur + BLK))) {
+				sq_log_warn("inbox: out of memory while streaming upload %.12s...: its commit will read the file", s->uid);
+				s->lost = 1;
+				return;
+			}
 			s->cur->n = 0, s->cur->next = NULL;
 		}
 		size_t k = BLK - s->cur->n < n ? BLK - s->cur->n : n;
@@ -361,16 +382,16 @@ static void stream_feed(sq_inbox_stream_t *s, const char *data, size_t n)
 	}
 }
 
-/* Flush, stop and join the worker. */
+/* Flush, stop and join the workers. */
 static void stream_stop(sq_inbox_stream_t *s)
 {
 	if (!s->running) return;
-	if (s->cur && s->cur->n) stream_push(s, s->cur), s->cur = NULL;
+	if (s->cur && s->cur->n && !s->lost) stream_push(s, s->cur), s->cur = NULL;
 	pthread_mutex_lock(&s->mu);
 	s->eof = 1;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
-	pthread_join(s->th, NULL);
+	for (int k = 0; k < s->running; ++k) pthread_join(s->th[k], NULL);
 	s->running = 0;
 }
 
@@ -381,6 +402,7 @@ static void stream_clear(sq_inbox_stream_t *s)
 	sq_c4gh_reader_free(s->r);
 	free(s->cur);
 	while (s->head) { sq_inbox_blk_t *b = s->head; s->head = b->next; free(b); }
+	while (s->spare) { sq_inbox_blk_t *b = s->spare; s->spare = b->next; free(b); }
 	if (s->uid[0]) pthread_mutex_destroy(&s->mu), pthread_cond_destroy(&s->cv);
 	memset(s, 0, sizeof *s);
 }
@@ -393,7 +415,7 @@ static sq_inbox_stream_t *stream_attach(sq_inbox_t *ib, const char *uid, int64_t
 		if (strcmp(ib->streams[i].uid, uid) == 0) s = &ib->streams[i];
 		else if (!ib->streams[i].uid[0] && !fr) fr = &ib->streams[i];
 	}
-	if (s && s->off == off) return s;
+	if (s && s->off == off && !s->lost) return s;
 	if (s) stream_clear(s), fr = s;
 	if (off != 0 || !fr) return NULL;   /* resumed after a restart: the commit reads the file */
 	snprintf(fr->uid, sizeof fr->uid, "%s", uid);
@@ -401,8 +423,13 @@ static sq_inbox_stream_t *stream_attach(sq_inbox_t *ib, const char *uid, int64_t
 	pthread_cond_init(&fr->cv, NULL);
 	fr->h = sq_hash_init("sha256");
 	fr->r = sq_c4gh_reader_new(ib->c4gh_sk);
-	if (!fr->h || !fr->r || pthread_create(&fr->th, NULL, stream_worker, fr) != 0) { stream_clear(fr); return NULL; }
-	fr->running = 1;
+	if (!fr->h || !fr->r) { stream_clear(fr); return NULL; }
+	for (int k = 0; k < 2; ++k) {
+		worker_arg_t *a = malloc(sizeof *a);
+		if (a) a->s = fr, a->k = k;
+		if (!a || pthread_create(&fr->th[k], NULL, stream_worker, a) != 0) { free(a); stream_clear(fr); return NULL; }
+		fr->running = k + 1;
+	}
 	return fr;
 }
 
@@ -411,7 +438,7 @@ int sq_inbox_stream_take(sq_inbox_t *ib, const char *uid, int64_t len, char sha_
 	for (int i = 0; i < SQ_INBOX_STREAMS; ++i) {
 		sq_inbox_stream_t *s = &ib->streams[i];
 		if (strcmp(s->uid, uid) != 0) continue;
-		if (s->off != len) { stream_clear(s); return 0; }
+		if (s->off != len || s->lost) { stream_clear(s); return 0; }
 		stream_stop(s);
 		sq_hash_final(s->h, sha_enc), s->h = NULL;
 		*c4gh_ok = !s->bad && sq_c4gh_reader_finish(s->r, sha_plain, NULL) == 0;
