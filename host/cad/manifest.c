@@ -237,7 +237,20 @@ static json_t *runinfo(const char *dir, const json_t *prov)
 }
 
 /* Per-stage records written by the pipeline (OUTDIR/.seqa/stage-*.json). */
-static void stage_records(const char *dir, json_t *timings, json_t *params)
+/* A string for the manifest with the local (lab) sample id replaced by "{sample}": the lab id never
+ * leaves the platform (SECURITY.md §5).  New reference; lab NULL: unchanged. */
+static json_t *no_labid(json_t *v, const char *lab)
+{
+	char *r;
+	json_t *out;
+	if (!lab || !json_is_string(v)) return json_incref(v);
+	if (!(r = sq_cli_redact(json_string_value(v), lab, "{sample}"))) return NULL;
+	out = json_string(r);
+	free(r);
+	return out;
+}
+
+static void stage_records(const char *dir, json_t *timings, json_t *params, const char *lab)
 {
 	static const char *st[] = { "ingest", "align", "call", "qc", NULL };
 	for (int i = 0; st[i]; ++i) {
@@ -246,7 +259,7 @@ static void stage_records(const char *dir, json_t *timings, json_t *params)
 		snprintf(p, sizeof p, "%s/.seqa/stage-%s.json", dir, st[i]);
 		if (!sq_file_readable(p) || !(r = json_load_file(p, 0, NULL))) continue;
 		json_object_set_new(timings, st[i], json_pack("{s:f, s:f}", "wall_s", sq_json_num(r, "wall_s", 0), "cpu_s", sq_json_num(r, "cpu_s", 0)));
-		if (json_is_string(json_object_get(r, "params"))) json_object_set(params, st[i], json_object_get(r, "params"));
+		if (json_is_string(json_object_get(r, "params"))) json_object_set_new(params, st[i], no_labid(json_object_get(r, "params"), lab));
 		json_decref(r);
 	}
 }
@@ -260,8 +273,18 @@ static json_t *build_manifest(const sq_cad_delivery_opt_t *o, const char *id, co
 	const char *op = o->operator_name ? o->operator_name : sq_json_str(prov, "operator", getenv("USER") ? getenv("USER") : "unknown");
 	json_t *ri = runinfo(o->run_dir, prov), *timings = json_object(), *params = json_object(), *d, *g, *ref;
 	json_t *tm = json_object_get(prov, "timings"), *pm = json_object_get(prov, "parameters");
+	const char *lab = sq_json_str(prov, "sample_id", NULL);   /* the lab id: never in the manifest */
+	json_t *inputs = json_object_get(prov, "inputs") ? json_deep_copy(json_object_get(prov, "inputs")) : json_array(), *e1;
+	size_t i1;
+	if (lab && !strcmp(lab, sample)) lab = NULL;
+	json_array_foreach(inputs, i1, e1) {   /* path, name, resolved path... of each input file */
+		const char *k1;
+		json_t *v1;
+		json_object_foreach(e1, k1, v1)
+			if (json_is_string(v1)) json_object_set_new(e1, k1, no_labid(v1, lab));
+	}
 	sq_cad_utc_now(now);
-	stage_records(o->run_dir, timings, params);
+	stage_records(o->run_dir, timings, params, lab);
 	if (json_is_object(tm)) json_object_update(timings, tm);
 	if (json_is_array(json_object_get(prov, "stages"))) json_object_set(timings, "stages", json_object_get(prov, "stages"));
 	if (json_is_object(pm)) json_object_update(params, pm);
@@ -279,7 +302,7 @@ static json_t *build_manifest(const sq_cad_delivery_opt_t *o, const char *id, co
 	              "run_id", B(json_object_get(ri, "run_id")),
 	              "flowcell", B(json_object_get(ri, "flowcell")),
 	              "reference", ref,
-	              "inputs", json_object_get(prov, "inputs") ? json_incref(json_object_get(prov, "inputs")) : json_array(),
+	              "inputs", inputs,
 	              "software", "name", "seqa", "version", sq_version(), "commit", sq_commit(),
 	              "backend", B(json_object_get(prov, "backend")),
 	              "device", B(json_object_get(prov, "device")),
@@ -309,7 +332,7 @@ static json_t *build_manifest(const sq_cad_delivery_opt_t *o, const char *id, co
 	json_array_append_new(g, json_pack("{s:s, s:s, s:s, s:s, s:s}", "@id", "#seqa", "@type", "SoftwareApplication",
 	                                   "name", "seqa", "version", sq_version(), "seqa:commit", sq_commit()));
 	json_array_append_new(g, json_pack("{s:s, s:s, s:s}", "@id", "#operator", "@type", "Person", "name", op));
-	json_t *ins = json_object_get(prov, "inputs");
+	json_t *ins = json_object_get(d, "inputs");   /* without the lab id */
 	json_array_foreach(ins, i, e) {
 		const char *n = sq_json_str(e, "name", sq_json_str(e, "path", NULL));
 		if (!n) continue;

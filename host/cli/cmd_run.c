@@ -18,7 +18,7 @@ static void usage(FILE *fp)
 "                -o OUTDIR [options]\n\n"
 "Runs ingest (FASTQ validation) -> align (sorted, duplicate-marked BAM) -> call (VCF + gVCF)\n"
 "-> QC (qc.json, qc.html, gate of the clinical indication) -> provenance.json, for one sample\n"
-"(outputs in OUTDIR) or for every sample of a batch (outputs in OUTDIR/<Sample_ID>/).\n"
+"(outputs in OUTDIR) or for every sample of a batch (outputs in OUTDIR/<pseudonym>/).\n"
 "A rerun skips every stage whose outputs are complete and made from the same inputs and\n"
 "parameters (OUTDIR/.seqa/stage-*.json); the thread count and backend do not change outputs.\n\n"
 "Input:\n"
@@ -138,28 +138,37 @@ int sq_cmd_run(int argc, char *argv[])
 		ret = sq_err2exit(err);
 		goto out;
 	}
+	/* SECURITY.md §5: the lab Sample_ID never reaches a log or a delivered file.  Logs name the
+	 * pseudonym; the recorded command line (summary, run.json, @PG, VCF header, qc.json) shows
+	 * "{sample}" where a lab id stood (as in the service's run_args). */
+	for (int i = 0; i < b->n_samples; ++i)
+		if (b->samples[i].pseudonym[0] && strcmp(b->samples[i].id, b->samples[i].pseudonym) && sq_cli_cmdline_redact(b->samples[i].id, "{sample}") < 0) {
+			ret = sq_err2exit(SQ_ENOMEM);
+			goto out;
+		}
 	for (int i = 0; i < b->n_samples; ++i) {
 		sq_fq_sample_t *s = &b->samples[i];
+		const char *pn = s->pseudonym[0] ? s->pseudonym : s->id;   /* what outputs and logs name */
 		sq_run_result_t rr;
 		char dir[4096];
-		if (sheet) snprintf(dir, sizeof dir, "%s/%s", o.outdir, s->id);
+		if (sheet) snprintf(dir, sizeof dir, "%s/%s", o.outdir, pn);   /* never the lab id (logged) */
 		else snprintf(dir, sizeof dir, "%s", o.outdir);
 		int r = sq_run_sample(&o, s, b->run, dir, &rr);
-		json_array_append_new(results, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "sample", s->id, "dir", dir,
+		json_array_append_new(results, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "sample", pn, "dir", dir,
 		                                         "status", r == 0 ? "complete" : sq_strerr(r), "gate", sq_qc_status_name(rr.gate),
 		                                         "delivery_id", rr.delivery_id[0] ? rr.delivery_id : NULL));
 		if (r < 0) {
-			sq_log_error("sample '%s' failed: %s (outputs of completed stages kept in %s; rerun to resume)", s->id, sq_strerr(r), dir);
+			sq_log_error("sample '%s' failed: %s (outputs of completed stages kept in %s; rerun to resume)", pn, sq_strerr(r), dir);
 			if (ret == SQ_EXIT_OK || ret == SQ_EXIT_QC) ret = sq_err2exit(r);
 			continue;
 		}
 		if (rr.gate == SQ_QC_FAIL && !rr.deliverable) {
 			++n_fail_gate;
-			sq_log_warn("sample '%s': QC gate FAIL (see %s/qc.html); not deliverable without an override", s->id, dir);
+			sq_log_warn("sample '%s': QC gate FAIL (see %s/qc.html); not deliverable without an override", pn, dir);
 		} else if (rr.gate == SQ_QC_FAIL) {
-			sq_log_warn("sample '%s': QC gate FAIL overridden by a technician (recorded in qc.json)", s->id);
+			sq_log_warn("sample '%s': QC gate FAIL overridden by a technician (recorded in qc.json)", pn);
 		}
-		sq_log_info("sample '%s': complete, QC %s; outputs in %s", s->id, sq_qc_status_name(rr.gate), dir);
+		sq_log_info("sample '%s': complete, QC %s; outputs in %s", pn, sq_qc_status_name(rr.gate), dir);
 	}
 	if (ret == SQ_EXIT_OK && n_fail_gate) ret = SQ_EXIT_QC;
 	if (json_out && sq_json_print(results, stdout) < 0) ret = SQ_EXIT_OUTPUT;

@@ -46,6 +46,36 @@ void sq_cli_set_cmdline(int argc, char *argv[])
 
 const char *sq_cli_cmdline(void) { return sq_cmdline_buf ? sq_cmdline_buf : "seqa"; }
 
+char *sq_cli_redact(const char *s, const char *word, const char *repl)
+{
+	size_t wl = word ? strlen(word) : 0, rl = strlen(repl), n = 0;
+	char *out, *o;
+	const char *p;
+	if (!s) return NULL;
+	if (!wl) return strdup(s);
+#define SQ_HIT(q) (!strncmp((q), word, wl) && ((q) == s || !isalnum((unsigned char)(q)[-1])) && !isalnum((unsigned char)(q)[wl]))
+	for (p = s; *p; ++p)
+		if (SQ_HIT(p)) ++n, p += wl - 1;
+	if (!(out = malloc(strlen(s) + n * rl + 1))) return NULL;
+	for (p = s, o = out; *p;) {
+		if (SQ_HIT(p)) { o = stpcpy(o, repl); p += wl; }
+		else *o++ = *p++;
+	}
+	*o = 0;
+#undef SQ_HIT
+	return out;
+}
+
+int sq_cli_cmdline_redact(const char *word, const char *repl)
+{
+	char *r;
+	if (!sq_cmdline_buf) return 0;
+	if (!(r = sq_cli_redact(sq_cmdline_buf, word, repl))) return SQ_ENOMEM;
+	free(sq_cmdline_buf);
+	sq_cmdline_buf = r;
+	return 0;
+}
+
 int sq_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;

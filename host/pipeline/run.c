@@ -56,6 +56,27 @@ static void utc_now(char buf[32])
 	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* What logs and delivered files call a sample: its pseudonym, never the lab Sample_ID
+ * (SECURITY.md §5); the lab id only names the local files of the run folder. */
+#define PN(s) ((s)->pseudonym && (s)->pseudonym[0] ? (s)->pseudonym : (s)->id)
+/* A path or text for qc.json / run.json with the lab id replaced by "{sample}" (malloc'd). */
+static char *no_labid(const sq_fq_sample_t *s, const char *text)
+{
+	return sq_cli_redact(text, strcmp(s->id, PN(s)) ? s->id : NULL, "{sample}");
+}
+
+/* Replace the string member key of obj (if any) by its no_labid() copy.  0 or SQ_ENOMEM. */
+static int no_labid_member(const sq_fq_sample_t *s, json_t *obj, const char *key)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+	char *r;
+	if (!v) return 0;
+	if (!(r = no_labid(s, v))) return SQ_ENOMEM;
+	int ret = json_object_set_new(obj, key, json_string(r)) == 0 ? 0 : SQ_ENOMEM;
+	free(r);
+	return ret;
+}
+
 /* Paths of one sample's run folder. */
 typedef struct {
 	char dir[2048];
@@ -120,7 +141,7 @@ static int stage_ingest(const sq_run_opt_t *o, sq_fq_sample_t *s, const run_path
 	if ((ret = sq_fq_batch_validate(b, &fo)) < 0) goto out;
 	if ((ret = sq_fq_batch_status(b)) < 0) {
 		sq_fq_batch_print_errors(b, stderr);
-		sq_log_error("sample '%s': input FASTQ failed validation; nothing was aligned", s->id);
+		sq_log_error("sample '%s': input FASTQ failed validation; nothing was aligned", PN(s));
 		goto out;
 	}
 	json_t *rep = sq_fq_batch_report(b);
@@ -278,7 +299,7 @@ static int stage_qc(const sq_run_opt_t *o, const sq_fq_sample_t *s, const run_pa
 	sq_stage_begin(&st);
 	utc_now(now);
 	res = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:{}}",
-	                "schema", SQ_QC_SCHEMA, "sample", s->id, "pseudonym", s->pseudonym,
+	                "schema", SQ_QC_SCHEMA, "sample", PN(s), "pseudonym", s->pseudonym,
 	                "indication", s->ind ? s->ind->code : 0, "declared_sex", sq_sex_name(s->sex),
 	                "seqa_version", sq_version(), "seqa_commit", sq_commit(), "created", now,
 	                "command", sq_cli_cmdline(), "inputs", "r1", s->files[0].path, "r2", s->files[1].path,
@@ -299,8 +320,18 @@ static int stage_qc(const sq_run_opt_t *o, const sq_fq_sample_t *s, const run_pa
 		json_object_set_new(res, "gate", gate);
 		gate = 0;
 	} else {
-		sq_log_warn("sample '%s': no QC profile (no indication): metrics computed, no gate; not deliverable", s->id);
+		sq_log_warn("sample '%s': no QC profile (no indication): metrics computed, no gate; not deliverable", PN(s));
 		json_object_set_new(res, "gate", json_null());
+	}
+	{ /* qc.json and qc.html are delivered: paths named after the lab id show "{sample}" */
+		json_t *in = json_object_get(res, "inputs"), *fq = json_object_get(json_object_get(stages, "fastq"), "files");
+		static const char *const keys[] = { "r1", "r2", "bam", "vcf", "reference" };
+		for (size_t k = 0; k < sizeof keys / sizeof *keys; ++k)
+			if ((ret = no_labid_member(s, in, keys[k])) < 0) goto out;
+		for (size_t k = 0; k < json_array_size(fq); ++k)
+			if ((ret = no_labid_member(s, json_array_get(fq, k), "path")) < 0) goto out;
+		if ((ret = no_labid_member(s, json_object_get(stages, "alignment"), "path")) < 0
+		    || (ret = no_labid_member(s, json_object_get(stages, "vcf"), "path")) < 0) goto out;
 	}
 	if ((ret = sq_qc_write_reports(res, p->dir)) < 0) goto out;
 	ret = sq_stage_done(&st, json_object_get(res, "gate"));
@@ -446,7 +477,7 @@ int sq_run_sample(const sq_run_opt_t *o, sq_fq_sample_t *s, const json_t *run_me
 	utc_now(t0);
 	paths_init(&p, dir, s->id);
 	if ((ret = sq_mkdir_p(dir, 0755)) < 0) goto out;
-	sq_log_info("sample '%s': run folder %s", s->id, dir);
+	sq_log_info("sample '%s': run folder %s", PN(s), dir);
 	{
 		char sd[8192];
 		remove_stale_tmp(dir);
@@ -466,7 +497,7 @@ int sq_run_sample(const sq_run_opt_t *o, sq_fq_sample_t *s, const json_t *run_me
 	out->gate = gate;
 out:
 	{
-		json_t *rl = json_pack("{s:s, s:s, s:s, s:O, s:f, s:s, s:s}", "sample", s->id, "seqa_version", sq_version(),
+		json_t *rl = json_pack("{s:s, s:s, s:s, s:O, s:f, s:s, s:s}", "sample", PN(s), "seqa_version", sq_version(),
 		                       "command", sq_cli_cmdline(), "stages", log, "wall_s", sq_realtime() - t_start,
 		                       "status", ret == 0 ? "complete" : "failed", "gate", sq_qc_status_name(gate));
 		/* run.json says "complete": a run whose log cannot be written did not complete */

@@ -32,7 +32,7 @@ ok_rc() { [ "$1" -eq 0 ] || [ "$1" -eq 7 ]; }
 run $K SEQA_FAULT_TRACE=1 SEQA_FAULT_LOG=$PWD/$d/trace LD_PRELOAD=$SHIM 2>$d/ref.log; rc=$?
 ok_rc $rc || { t_fail "fault_kill: reference run failed: $(tail -3 $d/ref.log)"; t_done; exit 1; }
 mkdir -p $d/ref && cp $K/* $d/ref/ && cp -r $K/.seqa $d/ref/
-FILES="S1.bam S1.bam.bai S1.markdup.json S1.vcf.gz S1.vcf.gz.tbi S1.g.vcf.gz S1.g.vcf.gz.tbi S1.seqa_mqc.json ingest.json"
+FILES="S1.bam S1.bam.bai S1.markdup.json S1.vcf.gz S1.vcf.gz.tbi S1.g.vcf.gz S1.g.vcf.gz.tbi PSN-1.seqa_mqc.json ingest.json"   # MultiQC files are named by the pseudonym
 same_outputs() {   # same_outputs DIR: why not, on stdout; nothing if identical
 	for f in $FILES; do cmp -s $1/$f $d/ref/$f || echo "$f differs"; done
 	python3 - "$1/qc.json" "$d/ref/qc.json" <<'PY' || echo "qc.json differs"

@@ -32,6 +32,12 @@ int sq_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
 const char *sq_cli_cmdline(void);
 /** Set by main(). */
 void sq_cli_set_cmdline(int argc, char *argv[]);
+/** Copy of s (malloc'd; NULL if s is NULL or out of memory) with every occurrence of word that
+ *  is not part of a longer run of letters/digits replaced by repl (SECURITY.md §5: lab sample ids
+ *  never reach logs or delivered files). */
+char *sq_cli_redact(const char *s, const char *word, const char *repl);
+/** sq_cli_redact() applied to the recorded command line.  0, or SQ_ENOMEM. */
+int sq_cli_cmdline_redact(const char *word, const char *repl);
 /** Parse a common option: --log-level/-v/--log-json.  Returns 1 if consumed. (helpers) */
 int sq_cli_parse_threads(const char *arg, int *n_threads);
 /** Final one-line summary on stderr: version, command, wall, CPU, peak RSS (minimap2-style). */
