@@ -4,10 +4,15 @@
  *   seqa-inbox list --dir D
  *   seqa-inbox keygen --sign SK PK | --c4gh SK PK
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <jansson.h>
 #include <sodium.h>
 #include "seqa/cad.h"
@@ -39,6 +44,65 @@ static void usage(FILE *fp)
 	        "  --staging-ttl DAYS    at start-up, remove uploads left uncommitted longer (default 14)\n"
 	        "  --log-level L         error|warn|info|debug\n"
 	        "  -h, --help            this help\n");
+}
+
+/* The TLS files, checked before anything starts, so that a bad one is named with its problem
+ * (libmicrohttpd only says that the daemon did not start).  SQ_EIO unreadable, SQ_EINPUT bad. */
+static int check_tls_files(const char *cert, const char *key, const char *ca)
+{
+	const char *what[3] = { "server certificate (--cert)", "server key (--key)", "client CA (--ca)" }, *path[3] = { cert, key, ca };
+	gnutls_datum_t data[3] = { { 0 } };
+	gnutls_x509_crt_t crt[16];
+	gnutls_x509_privkey_t pk = NULL;
+	gnutls_certificate_credentials_t cred = NULL;
+	unsigned n = 0;
+	int r, ret = SQ_EINPUT;
+	for (int i = 0; i < 3; ++i)
+		if (access(path[i], R_OK) != 0 || gnutls_load_file(path[i], &data[i]) < 0) {
+			sq_log_error("%s '%s' cannot be read: %s", what[i], path[i], strerror(errno ? errno : EIO));
+			ret = SQ_EIO;
+			goto out;
+		}
+	for (int i = 0; i < 3; i += 2) {   /* the certificate and the CA: PEM X.509, valid now */
+		n = 16;
+		if ((r = gnutls_x509_crt_list_import(crt, &n, &data[i], GNUTLS_X509_FMT_PEM, 0)) < 0 || n == 0) {
+			sq_log_error("%s '%s' is not a PEM X.509 certificate: %s", what[i], path[i], r < 0 ? gnutls_strerror(r) : "no certificate in it");
+			n = 0;
+			goto out;
+		}
+		time_t now = time(NULL), nb = gnutls_x509_crt_get_activation_time(crt[0]), na = gnutls_x509_crt_get_expiration_time(crt[0]);
+		for (unsigned k = 0; k < n; ++k) gnutls_x509_crt_deinit(crt[k]);
+		n = 0;
+		if (na != (time_t)-1 && na < now) {
+			char b[32];
+			strftime(b, sizeof b, "%Y-%m-%d %H:%M:%SZ", gmtime(&na));
+			sq_log_error("%s '%s' expired on %s", what[i], path[i], b);
+			goto out;
+		}
+		if (nb != (time_t)-1 && nb > now) {
+			char b[32];
+			strftime(b, sizeof b, "%Y-%m-%d %H:%M:%SZ", gmtime(&nb));
+			sq_log_error("%s '%s' is not valid before %s", what[i], path[i], b);
+			goto out;
+		}
+	}
+	if ((r = gnutls_x509_privkey_init(&pk)) < 0 || (r = gnutls_x509_privkey_import2(pk, &data[1], GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
+		sq_log_error("%s '%s' is not an unencrypted PEM private key: %s", what[1], path[1], gnutls_strerror(r));
+		goto out;
+	}
+	if ((r = gnutls_certificate_allocate_credentials(&cred)) < 0
+	    || (r = gnutls_certificate_set_x509_key_mem2(cred, &data[0], &data[1], GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
+		sq_log_error("server certificate '%s' and key '%s' do not go together: %s", cert, key, gnutls_strerror(r));
+		goto out;
+	}
+	ret = 0;
+out:
+	for (unsigned k = 0; k < n; ++k) gnutls_x509_crt_deinit(crt[k]);
+	if (pk) gnutls_x509_privkey_deinit(pk);
+	if (cred) gnutls_certificate_free_credentials(cred);
+	if (data[1].data) gnutls_memset(data[1].data, 0, data[1].size);
+	for (int i = 0; i < 3; ++i) gnutls_free(data[i].data);
+	return ret;
 }
 
 static int64_t parse_size(const char *s)
@@ -121,6 +185,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "seqa-inbox serve: --cert, --key, --ca, --platform-keys, --c4gh-sk and --receipt-sk are required\n");
 		return SQ_EXIT_USAGE;
 	}
+	if ((ret = check_tls_files(o.cert, o.key, o.ca)) < 0) return sq_err2exit(ret);
 	if ((ret = sq_inbox_open(&ib, &o, 1)) < 0) return sq_err2exit(ret);
 	if ((ret = sq_cad_c4gh_load_sk(o.c4gh_sk_file, ib.c4gh_sk)) < 0 || (ret = sq_cad_sign_load_sk(o.receipt_sk_file, ib.receipt_sk)) < 0) {
 		sq_inbox_close(&ib);
