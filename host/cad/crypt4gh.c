@@ -74,8 +74,9 @@ static int aead_open(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *ct, size_t 
 /* ---- writer -------------------------------------------------------------------------------- */
 
 /* The body is encrypted in batches of BATCH segments; within a batch, segments are encrypted in
- * parallel (sq_for), while one item hashes the batch's plaintext and another hashes and writes
- * the previous batch's ciphertext (double buffering).  Output is identical for any thread
+ * parallel (sq_for), while one item hashes the batch's plaintext, another hashes and writes
+ * the previous batch's ciphertext and a third reads the next batch's plaintext (double
+ * buffering on both sides, so no step of the loop runs alone).  Output is identical for any thread
  * count except for the random nonces, which are drawn before the parallel part. */
 enum { BATCH = 64 };
 
@@ -86,12 +87,29 @@ typedef struct {
 	size_t olen;
 	const uint8_t *prev;        /* previous batch's ciphertext, to hash + write */
 	size_t prev_len;
+	int fd;                     /* read-ahead of the next batch (nbuf NULL: none) */
+	uint8_t *nbuf;
+	size_t ngot;
+	int rerr;
 	const uint8_t *key;
 	EVP_CIPHER_CTX **ctx;       /* one per thread (NULL entries: libsodium) */
 	sq_hash_t *hp, *he;
 	FILE *fo;
 	int werr;
 } enc_batch_t;
+
+static size_t read_full(int fd, uint8_t *buf, size_t cap, int *err)
+{
+	size_t got = 0;
+	while (got < cap) {
+		ssize_t r = read(fd, buf + got, cap - got);
+		if (r < 0 && errno == EINTR) continue;
+		if (r < 0) { *err = errno; break; }
+		if (r == 0) break;
+		got += (size_t)r;
+	}
+	return got;
+}
 
 static void enc_item(void *data, int64_t i, int tid)
 {
@@ -104,7 +122,11 @@ static void enc_item(void *data, int64_t i, int tid)
 		}
 		return;
 	}
-	size_t k = (size_t)(i - 2), off = k * SEG, m = b->got - off < SEG ? b->got - off : SEG;
+	if (i == 2) {
+		if (b->nbuf) b->ngot = read_full(b->fd, b->nbuf, (size_t)SEG * BATCH, &b->rerr);
+		return;
+	}
+	size_t k = (size_t)(i - 3), off = k * SEG, m = b->got - off < SEG ? b->got - off : SEG;
 	uint8_t *c = b->out + k * CSEG;     /* nonce already there */
 	aead_seal(b->ctx[tid], c + 12, b->in + off, m, c, b->key);
 }
@@ -112,23 +134,23 @@ static void enc_item(void *data, int64_t i, int tid)
 int sq_cad_c4gh_encrypt_file(const char *in, const char *out, const uint8_t (*rcpt)[32], int n_rcpt,
                              char sha_plain[65], char sha_enc[65], uint64_t *enc_size)
 {
-	uint8_t key[32], wpk[32], wsk[32], *ibuf = NULL, *obuf[2] = { NULL, NULL };
+	uint8_t key[32], wpk[32], wsk[32], *ibuf[2] = { NULL, NULL }, *obuf[2] = { NULL, NULL };
 	EVP_CIPHER_CTX *ctx[4] = { NULL, NULL, NULL, NULL };
 	sq_hash_t *hp = NULL, *he = NULL;
 	sq_durable_t *d = NULL;
 	FILE *fo;
 	uint64_t total = 0;
-	int fd = -1, ret = SQ_EOUTPUT, nth = sq_ncpu() < 4 ? sq_ncpu() : 4, cur = 0;
-	size_t prev_len = 0;
+	int fd = -1, ret = SQ_EOUTPUT, nth = sq_ncpu() < 4 ? sq_ncpu() : 4, cur = 0, icur = 0, rerr = 0;
+	size_t prev_len = 0, got;
 	if (sodium_init() < 0) return SQ_EUNSUPP;
 	if (n_rcpt < 1 || n_rcpt > NPACK_MAX) { sq_log_error("Crypt4GH: need 1..%d recipients", NPACK_MAX); return SQ_EINVAL; }
 	if ((fd = open(in, O_RDONLY | O_CLOEXEC)) < 0) {
 		sq_log_error("cannot open '%s': %s", in, strerror(errno));
 		return SQ_EIO;
 	}
-	ibuf = sq_malloc((size_t)SEG * BATCH), obuf[0] = sq_malloc((size_t)CSEG * BATCH), obuf[1] = sq_malloc((size_t)CSEG * BATCH);
+	ibuf[0] = sq_malloc((size_t)SEG * BATCH), ibuf[1] = sq_malloc((size_t)SEG * BATCH), obuf[0] = sq_malloc((size_t)CSEG * BATCH), obuf[1] = sq_malloc((size_t)CSEG * BATCH);
 	hp = sq_hash_init("sha256"), he = sq_hash_init("sha256");
-	if (!ibuf || !obuf[0] || !obuf[1] || !hp || !he) { ret = SQ_ENOMEM; goto fail; }
+	if (!ibuf[0] || !ibuf[1] || !obuf[0] || !obuf[1] || !hp || !he) { ret = SQ_ENOMEM; goto fail; }
 	for (int t = 0; t < nth; ++t) ctx[t] = aead_new();
 	if (!(d = sq_durable_open(out))) goto fail;
 	fo = sq_durable_fp(d);
@@ -157,28 +179,25 @@ int sq_cad_c4gh_encrypt_file(const char *in, const char *out, const uint8_t (*rc
 		if (fwrite(h, 1, hl, fo) != hl) goto fail;
 		total += hl;
 	}
+	got = read_full(fd, ibuf[0], (size_t)SEG * BATCH, &rerr);
 	for (;;) {   /* body */
-		size_t got = 0, nseg, olen = 0;
-		while (got < (size_t)SEG * BATCH) {
-			ssize_t r = read(fd, ibuf + got, (size_t)SEG * BATCH - got);
-			if (r < 0 && errno == EINTR) continue;
-			if (r < 0) { sq_log_error("read error on '%s': %s", in, strerror(errno)); ret = SQ_EIO; goto fail; }
-			if (r == 0) break;
-			got += (size_t)r;
-		}
+		size_t nseg, olen = 0;
+		if (rerr) { sq_log_error("read error on '%s': %s", in, strerror(rerr)); ret = SQ_EIO; goto fail; }
 		nseg = (got + SEG - 1) / SEG;
 		for (size_t k = 0; k < nseg; ++k) {
 			size_t m = got - k * SEG < SEG ? got - k * SEG : SEG;
 			randombytes_buf(obuf[cur] + k * CSEG, 12);
 			olen += m + 28;
 		}
-		enc_batch_t b = { ibuf, got, obuf[cur], olen, obuf[cur ^ 1], prev_len, key, ctx, hp, he, fo, 0 };
-		if (sq_for(nth, enc_item, &b, 2 + (int64_t)nseg) < 0) { ret = SQ_ENOMEM; goto fail; }
+		enc_batch_t b = { ibuf[icur], got, obuf[cur], olen, obuf[cur ^ 1], prev_len,
+		                  fd, got < (size_t)SEG * BATCH ? NULL : ibuf[icur ^ 1], 0, 0, key, ctx, hp, he, fo, 0 };
+		if (sq_for(nth, enc_item, &b, 3 + (int64_t)nseg) < 0) { ret = SQ_ENOMEM; goto fail; }
 		if (b.werr) goto fail;
 		/* segments are CSEG apart in obuf; only the last may be short, so the batch is contiguous */
 		total += olen;
 		prev_len = olen, cur ^= 1;
-		if (got < (size_t)SEG * BATCH) break;
+		if (!b.nbuf) break;   /* that was the last (short or empty) batch */
+		got = b.ngot, rerr = b.rerr, icur ^= 1;
 	}
 	if (prev_len) {
 		sq_hash_update(he, obuf[cur ^ 1], prev_len);
@@ -200,7 +219,7 @@ fail:
 	if (he) { char hx[65]; sq_hash_final(he, hx); }
 	sodium_memzero(key, sizeof key), sodium_memzero(wsk, sizeof wsk);
 	for (int t = 0; t < 4; ++t) EVP_CIPHER_CTX_free(ctx[t]);   /* cleanses the key schedule */
-	free(ibuf), free(obuf[0]), free(obuf[1]);
+	free(ibuf[0]), free(ibuf[1]), free(obuf[0]), free(obuf[1]);
 	close(fd);
 	return ret;
 }

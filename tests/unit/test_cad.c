@@ -125,7 +125,7 @@ static void test_c4gh_roundtrip(void)
 	const char *d = sq_test_tmpdir();
 	char skp[600], pkp[600], in[600], enc[600], out[600], hp[65], he[65], hd[65], hx[65];
 	uint8_t pk[2][32], sk[2][32];
-	static const size_t sizes[] = { 0, 1, 65535, 65536, 65537, 3 * 65536 + 5, 1 << 20 };
+	static const size_t sizes[] = { 0, 1, 65535, 65536, 65537, 3 * 65536 + 5, 1 << 20, 8 << 20, (9 << 20) + 3 };   /* 4 MiB batches */
 	for (int k = 0; k < 2; ++k) {
 		snprintf(skp, sizeof skp, "%s/r%d.sec", d, k), snprintf(pkp, sizeof pkp, "%s/r%d.pub", d, k);
 		SQ_REQUIRE(sq_cad_c4gh_keygen(skp, pkp) == 0);
@@ -241,7 +241,7 @@ static void test_c4gh_interop_pypi(void)
 	snprintf(skp, sizeof skp, "%s/k.sec", d), snprintf(pkp, sizeof pkp, "%s/k.pub", d);
 	snprintf(in, sizeof in, "%s/in.bin", d), snprintf(enc, sizeof enc, "%s/in.c4gh", d);
 	SQ_REQUIRE(sq_cad_c4gh_keygen(skp, pkp) == 0 && sq_cad_c4gh_load_pk(pkp, pk) == 0 && sq_cad_c4gh_load_sk(skp, sk) == 0);
-	SQ_REQUIRE(write_random(in, 200000, 7) == 0);
+	SQ_REQUIRE(write_random(in, (9 << 20) + 7, 7) == 0);   /* several 4 MiB encryption batches */
 	/* seqa encrypts (with seqa's key files), crypt4gh decrypts */
 	SQ_REQUIRE(sq_cad_c4gh_encrypt_file(in, enc, (const uint8_t (*)[32])pk, 1, NULL, NULL, NULL) == 0);
 	SQ_CHECK(sq_test_sh("crypt4gh decrypt --sk %s < %s > %s/py.out 2>%s/py.err", skp, enc, d, d) == 0);
