@@ -6,7 +6,7 @@
 # Input: seqa simulate 2x150 at COV x (30) over ../shared/data/human/GRCh38.chr21_1-10M.fa.gz
 # (seed 11; SNP 1e-3, indel 1.5e-4), optionally only REGIONS (e.g. chr21:9000001-10000000).
 # Prints wall/CPU ratios, peak RSS and precision/recall/F1 per class (bench/vcf_compare.sh),
-# overall and on the callable region (>= 5 MAPQ >= 20 reads in the peer's BAM, samtools depth);
+# overall and on the mappable region (bench/mappable.sh: from the reference alone; see bench/call.sh);
 # writes bench/results/e2e-HOST.json.
 #
 # Environment: THREADS (2), COV (30), REGIONS (all), WORK (bench/out/e2e), SEED (11).
@@ -49,17 +49,17 @@ SV=$(ls $WORK/run/*.vcf.gz | head -1)
 note "bwa mem | fixmate | sort | markdup ; index ; bcftools mpileup | call"
 timed peer "bwa mem -t $THREADS -R '@RG\tID:sim\tSM:SIM' $REF ${SIM}_R1.fq.gz ${SIM}_R2.fq.gz 2>/dev/null | samtools fixmate -m - - | samtools sort -@ $THREADS -o $WORK/peer.sorted.bam - && samtools markdup -@ $THREADS $WORK/peer.sorted.bam $WORK/peer.bam && samtools index $WORK/peer.bam && bcftools mpileup -Ou -f $REF $WORK/peer.bam | bcftools call -mv -Oz -o $WORK/peer.vcf.gz" || exit 1
 rm -f $WORK/peer.sorted.bam
-samtools depth -a -Q 20 $WORK/peer.bam | awk 'BEGIN{OFS="\t"} $3 >= 5 { if ($1 == c && $2 == e + 1) e = $2; else { if (c != "") print c, s - 1, e; c = $1; s = $2; e = $2 } } END { if (c != "") print c, s - 1, e }' > $WORK/callable.bed
+[ -s $WORK/mappable.bed ] || sh bench/mappable.sh -t $THREADS $REF > $WORK/mappable.bed || exit 1
 for t in seqa peer; do
 	v=$SV; [ $t = peer ] && v=$WORK/peer.vcf.gz
 	sh bench/vcf_compare.sh -l $t $REF $SIM.truth.vcf.gz $v > $WORK/$t.all
-	sh bench/vcf_compare.sh -R $WORK/callable.bed -l $t $REF $SIM.truth.vcf.gz $v > $WORK/$t.callable
+	sh bench/vcf_compare.sh -R $WORK/mappable.bed -l $t $REF $SIM.truth.vcf.gz $v > $WORK/$t.mappable
 done
-printf '\n%-6s %8s %8s %8s | %-38s | %-38s\n' who wall_s cpu_s rss_MB "SNP P/R/F1 overall ; callable" "INDEL P/R/F1 overall ; callable"
+printf '\n%-6s %8s %8s %8s | %-38s | %-38s\n' who wall_s cpu_s rss_MB "SNP P/R/F1 overall ; mappable" "INDEL P/R/F1 overall ; mappable"
 for t in seqa peer; do
 	printf '%-6s %8s %8.2f %8.0f | %s ; %s | %s ; %s\n' $t $(awk '{print $1, $2 + $3, $4 / 1024}' $WORK/$t.t) \
-		"$(awk '$1=="SNP"{printf "%.4f/%.4f/%.4f", $5, $6, $7}' $WORK/$t.all)" "$(awk '$1=="SNP"{printf "%.4f/%.4f/%.4f", $5, $6, $7}' $WORK/$t.callable)" \
-		"$(awk '$1=="INDEL"{printf "%.4f/%.4f/%.4f", $5, $6, $7}' $WORK/$t.all)" "$(awk '$1=="INDEL"{printf "%.4f/%.4f/%.4f", $5, $6, $7}' $WORK/$t.callable)"
+		"$(awk '$1=="SNP"{printf "%.4f/%.4f/%.4f", $5, $6, $7}' $WORK/$t.all)" "$(awk '$1=="SNP"{printf "%.4f/%.4f/%.4f", $5, $6, $7}' $WORK/$t.mappable)" \
+		"$(awk '$1=="INDEL"{printf "%.4f/%.4f/%.4f", $5, $6, $7}' $WORK/$t.all)" "$(awk '$1=="INDEL"{printf "%.4f/%.4f/%.4f", $5, $6, $7}' $WORK/$t.mappable)"
 done
 RW=$(awk 'NR==FNR{a=$1; next} {printf "%.2f", $1 / a}' $WORK/seqa.t $WORK/peer.t)
 RC=$(awk 'NR==FNR{a=$2+$3; next} {printf "%.2f", ($2+$3) / a}' $WORK/seqa.t $WORK/peer.t)
@@ -72,8 +72,8 @@ js() { awk '{printf "%s\"%s\": {\"tp\": %d, \"fp\": %d, \"fn\": %d, \"precision\
 		"${REGIONS:-all}" $COV $SEED $(zcat ${SIM}_R1.fq.gz | awk 'END {print NR / 4}')
 	printf '  "threads": %s,\n' $THREADS
 	for t in seqa peer; do
-		printf '  "%s": {"wall_s": %s, "cpu_s": %s, "peak_rss_kb": %s, "overall": %s, "callable": %s},\n' $t \
-			$(awk '{print $1, $2 + $3, $4}' $WORK/$t.t) "$(js $WORK/$t.all)" "$(js $WORK/$t.callable)"
+		printf '  "%s": {"wall_s": %s, "cpu_s": %s, "peak_rss_kb": %s, "overall": %s, "mappable": %s},\n' $t \
+			$(awk '{print $1, $2 + $3, $4}' $WORK/$t.t) "$(js $WORK/$t.all)" "$(js $WORK/$t.mappable)"
 	done
 	printf '  "peer": "bwa mem | samtools fixmate -m | sort | markdup; samtools index; bcftools mpileup | call -mv",\n'
 	printf '  "ratio_peer_over_seqa": {"wall": %s, "cpu": %s}\n}\n' $RW $RC
