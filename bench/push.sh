@@ -13,6 +13,8 @@
 #
 #   sh bench/push.sh [SIZE_MIB]        (default 1024)
 #   REPS=N                             repetitions (default 3)
+#   BENCH_OUT=FILE                     write the JSON there instead
+#   SEQA=... SEQA_INBOX=...            the binaries to measure (default ./seqa, ./seqa-inbox)
 #   BENCH_DIR=/path sh bench/push.sh   where the outbox and inbox live (default: /dev/shm if it
 #                                      has room, else $TMPDIR): on tmpfs the figure is the
 #                                      software's; on a disk, fsync bandwidth bounds it.
@@ -97,4 +99,4 @@ END {
 		E / g, P / g, (E + P) / g, I / g, (E + P + I) / g
 	printf "  \"idle_machine_estimate_MBps\": %.1f,\n", b / est / 1e6
 	printf "  \"idle_machine_estimate_threads_MBps\": %.1f\n}\n", b / est2 / 1e6
-}' $T/runs.txt | tee bench/results/push-$HOST.json
+}' $T/runs.txt | tee ${BENCH_OUT:-bench/results/push-$HOST.json}
