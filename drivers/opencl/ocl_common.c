@@ -1,8 +1,12 @@
 /* seqa — shared OpenCL helpers; see ocl_common.h. */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "opencl/ocl_common.h"
 #include "seqa/log.h"
@@ -50,6 +54,72 @@ static int name_matches(const char *sel, const char *a, const char *b)
 	return sel && *sel && (strstr(a, sel) || strstr(b, sel));
 }
 
+/* Auto-probing runs vendor code (the ICD loader, PoCL's LLVM, GPU drivers: C++ that aborts
+ * with std::bad_alloc or crashes when an allocation fails) just to learn that there is no device.
+ * So the first probe of a process runs in a forked child: the parent only loads the OpenCL stack
+ * when the child saw a device of a wanted type, and a child that crashed means "no OpenCL here"
+ * (logged) instead of taking seqa down.  Not under ThreadSanitizer (no threads after a fork of a
+ * threaded process) and not with SEQA_OPENCL_PROBE=inproc.  1: such a device exists; 0: none. */
+#if defined(__SANITIZE_THREAD__)
+#define SQ_OCL_NO_FORK 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SQ_OCL_NO_FORK 1
+#endif
+#endif
+static int probe_isolated(cl_device_type want)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static int done;
+	static cl_device_type seen;   /* types of the devices the child found */
+	const char *how = getenv("SEQA_OPENCL_PROBE");
+	int r;
+#ifdef SQ_OCL_NO_FORK
+	return 1;
+#endif
+	if (how && !strcmp(how, "inproc")) return 1;
+	pthread_mutex_lock(&mu);
+	if (!done) {
+		int fd[2], st = 0;
+		pid_t pid;
+		if (pipe(fd) < 0) { pthread_mutex_unlock(&mu); return 1; }   /* cannot isolate: probe in process */
+		fflush(stderr);
+		if ((pid = fork()) == 0) {   /* child: raw OpenCL calls only, no logging, no atexit handlers */
+			cl_platform_id plats[16];
+			cl_uint np = 0;
+			cl_device_type t_all = 0;
+			close(fd[0]);
+			if (clGetPlatformIDs(16, plats, &np) == CL_SUCCESS)
+				for (cl_uint p = 0; p < np && p < 16; ++p) {
+					cl_device_id devs[32];
+					cl_uint nd = 0;
+					if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 32, devs, &nd) != CL_SUCCESS) continue;
+					for (cl_uint d = 0; d < nd && d < 32; ++d) {
+						cl_device_type t = 0;
+						if (clGetDeviceInfo(devs[d], CL_DEVICE_TYPE, sizeof t, &t, NULL) == CL_SUCCESS) t_all |= t;
+					}
+				}
+			_exit(write(fd[1], &t_all, sizeof t_all) == (ssize_t)sizeof t_all ? 0 : 1);
+		}
+		close(fd[1]);
+		if (pid < 0) { close(fd[0]); pthread_mutex_unlock(&mu); return 1; }
+		ssize_t n = read(fd[0], &seen, sizeof seen);
+		close(fd[0]);
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+		if (n != (ssize_t)sizeof seen || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			seen = 0;
+			if (WIFSIGNALED(st))
+				sq_log_warn("the OpenCL probe crashed (signal %d, in the ICD loader or a vendor driver): OpenCL not used",
+				            WTERMSIG(st));
+			else sq_log_debug("the OpenCL probe failed (exit %d): OpenCL not used", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		}
+		done = 1;
+	}
+	r = (seen & want) != 0;
+	pthread_mutex_unlock(&mu);
+	return r;
+}
+
 int sq_ocl_open(sq_ocl_t *o, cl_device_type want, int quiet)
 {
 	cl_platform_id plats[16];
@@ -59,6 +129,10 @@ int sq_ocl_open(sq_ocl_t *o, cl_device_type want, int quiet)
 	int sel_p = -1, sel_d = -1;
 	memset(o, 0, sizeof *o);
 	if (sel && sscanf(sel, "%d:%d", &sel_p, &sel_d) != 2) sel_p = sel_d = -1;
+	if (quiet && !probe_isolated(want)) {   /* auto-probing: nothing suitable (or a crashing stack) */
+		sq_log_debug("no OpenCL device of a wanted type (isolated probe)");
+		return SQ_EUNSUPP;
+	}
 	err = clGetPlatformIDs(16, plats, &np);
 	if (err != CL_SUCCESS || np == 0) {
 		if (quiet) sq_log_debug("no OpenCL platform (%s)", sq_ocl_strerror(err));

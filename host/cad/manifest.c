@@ -93,7 +93,7 @@ static int delivery_id(const char *platform, const char *sample, json_t *files, 
 	sq_sha256_buf(c, len, id);
 	free(c);
 	json_decref(o);
-	return 0;
+	return id[0] ? 0 : SQ_ENOMEM;   /* "" when the digest could not be computed */
 }
 
 int sq_cad_manifest_check_id(const json_t *m, char id[65])

@@ -44,6 +44,7 @@ sq_call_ref_t *sq_call_ref_load(const char *path, int *err)
 		c->len = l;
 		sq_md5_buf(c->seq, (size_t)l, c->md5);
 		r->n++;
+		if (!c->md5[0]) { sq_log_error("cannot compute the MD5 of contig '%s' (out of memory)", c->name); *err = SQ_ENOMEM; goto fail; }
 	}
 	if (l < -1) { sq_log_error("reference '%s': truncated or malformed FASTA", path); *err = SQ_EINPUT; goto fail; }
 	if (r->n == 0) { sq_log_error("reference '%s' has no sequences", path); *err = SQ_EINPUT; goto fail; }

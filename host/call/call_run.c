@@ -5,6 +5,7 @@
  * order, so the output does not depend on the thread count.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -226,50 +227,77 @@ static void unit_worker(void *data, int64_t i, int tid)
 
 /* ---- VCF --------------------------------------------------------------------------------- */
 
+/* htslib 1.16 does not check every allocation it makes while building and formatting a record
+ * (bcf_update_* encode through unchecked bcf_enc_*; vcf_format's kputs/kputc): a failed one gives
+ * a damaged record (END=-18176, a FORMAT key printed as PASS) and a success code.  malloc and
+ * realloc set errno to ENOMEM when they fail (POSIX), so errno is cleared before and checked after
+ * each such htslib call: a record is written only if no allocation failed on the way.  Found by the
+ * allocation-failure countdown (tests/cli/fault_alloc.sh). */
+static int htslib_oom(void) { return errno == ENOMEM; }
+
 static bcf_hdr_t *make_header(const sq_call_opt_t *o, const sq_call_ref_t *ref, const char *sample,
                               const char *backend, int gvcf)
 {
 	bcf_hdr_t *h = bcf_hdr_init("w");
 	kstring_t s = { 0, 0, NULL };
+	int bad = 0;   /* out of memory: a header missing a line would make htslib write damaged records */
+#define ADD(line) do { if (!bad && bcf_hdr_append(h, (line)) < 0) bad = 1; } while (0)
+#define ADDF(...) do { s.l = 0; if (!bad && (ksprintf(&s, __VA_ARGS__) < 0 || !s.s || bcf_hdr_append(h, s.s) < 0)) bad = 1; } while (0)
 	char date[16], absref[PATH_MAX];
 	time_t t = time(NULL);
 	struct tm tmv;
 	if (!h) return NULL;
+	errno = 0;   /* see htslib_oom() */
 	strftime(date, sizeof date, "%Y%m%d", gmtime_r(&t, &tmv));
 	if (!realpath(o->ref_path, absref)) snprintf(absref, sizeof absref, "%s", o->ref_path);
-	ksprintf(&s, "##fileDate=%s", date); bcf_hdr_append(h, s.s); s.l = 0;
-	ksprintf(&s, "##source=seqa %s", sq_version()); bcf_hdr_append(h, s.s); s.l = 0;
-	ksprintf(&s, "##seqaVersion=%s (%s)", sq_version(), sq_commit()); bcf_hdr_append(h, s.s); s.l = 0;
-	ksprintf(&s, "##seqaCommand=%s", sq_cli_cmdline()); bcf_hdr_append(h, s.s); s.l = 0;
-	ksprintf(&s, "##seqaBackend=%s", backend); bcf_hdr_append(h, s.s); s.l = 0;
-	ksprintf(&s, "##reference=file://%s", absref); bcf_hdr_append(h, s.s); s.l = 0;
+	ADDF("##fileDate=%s", date);
+	ADDF("##source=seqa %s", sq_version());
+	ADDF("##seqaVersion=%s (%s)", sq_version(), sq_commit());
+	ADDF("##seqaCommand=%s", sq_cli_cmdline());
+	ADDF("##seqaBackend=%s", backend);
+	ADDF("##reference=file://%s", absref);
 	for (int i = 0; i < ref->n; ++i) {
-		ksprintf(&s, "##contig=<ID=%s,length=%lld,md5=%s>", ref->c[i].name, (long long)ref->c[i].len, ref->c[i].md5);
-		bcf_hdr_append(h, s.s);
-		s.l = 0;
+		ADDF("##contig=<ID=%s,length=%lld,md5=%s>", ref->c[i].name, (long long)ref->c[i].len, ref->c[i].md5);
 	}
-	bcf_hdr_append(h, "##FILTER=<ID=LowQual,Description=\"QUAL below the --min-qual-pass threshold\">");
-	bcf_hdr_append(h, "##FILTER=<ID=LowQD,Description=\"QUAL divided by informative depth below --min-qd (GATK QD)\">");
-	bcf_hdr_append(h, "##INFO=<ID=DP,Number=1,Type=Integer,Description=\"Reads used at the site (after filters)\">");
-	bcf_hdr_append(h, "##INFO=<ID=AC,Number=A,Type=Integer,Description=\"Allele count in genotypes, for each ALT allele\">");
-	bcf_hdr_append(h, "##INFO=<ID=AN,Number=1,Type=Integer,Description=\"Total number of alleles in called genotypes\">");
-	bcf_hdr_append(h, "##INFO=<ID=AF,Number=A,Type=Float,Description=\"Allele frequency, for each ALT allele\">");
-	bcf_hdr_append(h, "##INFO=<ID=MQ,Number=1,Type=Integer,Description=\"RMS mapping quality of the reads at the site\">");
-	bcf_hdr_append(h, "##INFO=<ID=QD,Number=1,Type=Float,Description=\"Variant confidence (QUAL) divided by informative depth\">");
+	ADD("##FILTER=<ID=LowQual,Description=\"QUAL below the --min-qual-pass threshold\">");
+	ADD("##FILTER=<ID=LowQD,Description=\"QUAL divided by informative depth below --min-qd (GATK QD)\">");
+	ADD("##INFO=<ID=DP,Number=1,Type=Integer,Description=\"Reads used at the site (after filters)\">");
+	ADD("##INFO=<ID=AC,Number=A,Type=Integer,Description=\"Allele count in genotypes, for each ALT allele\">");
+	ADD("##INFO=<ID=AN,Number=1,Type=Integer,Description=\"Total number of alleles in called genotypes\">");
+	ADD("##INFO=<ID=AF,Number=A,Type=Float,Description=\"Allele frequency, for each ALT allele\">");
+	ADD("##INFO=<ID=MQ,Number=1,Type=Integer,Description=\"RMS mapping quality of the reads at the site\">");
+	ADD("##INFO=<ID=QD,Number=1,Type=Float,Description=\"Variant confidence (QUAL) divided by informative depth\">");
 	if (gvcf) {
-		bcf_hdr_append(h, "##ALT=<ID=NON_REF,Description=\"Represents any possible alternative allele not already represented at this location\">");
-		bcf_hdr_append(h, "##INFO=<ID=END,Number=1,Type=Integer,Description=\"End position of the reference block (1-based, inclusive)\">");
-		bcf_hdr_append(h, "##FORMAT=<ID=MIN_DP,Number=1,Type=Integer,Description=\"Minimum depth in the reference block\">");
-		bcf_hdr_append(h, "##GVCFBlock=GQ bands [0,1) [1,5) [5,10) [10,15) [15,20) [20,30) [30,40) [40,50) [50,60) [60,99) [99,inf)");
+		ADD("##ALT=<ID=NON_REF,Description=\"Represents any possible alternative allele not already represented at this location\">");
+		ADD("##INFO=<ID=END,Number=1,Type=Integer,Description=\"End position of the reference block (1-based, inclusive)\">");
+		ADD("##FORMAT=<ID=MIN_DP,Number=1,Type=Integer,Description=\"Minimum depth in the reference block\">");
+		ADD("##GVCFBlock=GQ bands [0,1) [1,5) [5,10) [10,15) [15,20) [20,30) [30,40) [40,50) [50,60) [60,99) [99,inf)");
 	}
-	bcf_hdr_append(h, "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">");
-	bcf_hdr_append(h, "##FORMAT=<ID=AD,Number=R,Type=Integer,Description=\"Informative reads per allele (likelihood margin >= 0.2 log10)\">");
-	bcf_hdr_append(h, "##FORMAT=<ID=DP,Number=1,Type=Integer,Description=\"Read depth at the site (reads used)\">");
-	bcf_hdr_append(h, "##FORMAT=<ID=GQ,Number=1,Type=Integer,Description=\"Genotype quality: phred of 1 - P(GT | data), capped at 99\">");
-	bcf_hdr_append(h, "##FORMAT=<ID=PL,Number=G,Type=Integer,Description=\"Phred-scaled genotype likelihoods, normalised to 0\">");
+	ADD("##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">");
+	ADD("##FORMAT=<ID=AD,Number=R,Type=Integer,Description=\"Informative reads per allele (likelihood margin >= 0.2 log10)\">");
+	ADD("##FORMAT=<ID=DP,Number=1,Type=Integer,Description=\"Read depth at the site (reads used)\">");
+	ADD("##FORMAT=<ID=GQ,Number=1,Type=Integer,Description=\"Genotype quality: phred of 1 - P(GT | data), capped at 99\">");
+	ADD("##FORMAT=<ID=PL,Number=G,Type=Integer,Description=\"Phred-scaled genotype likelihoods, normalised to 0\">");
 	free(s.s);
-	if (bcf_hdr_add_sample(h, sample) < 0 || bcf_hdr_sync(h) < 0) { bcf_hdr_destroy(h); return NULL; }
+#undef ADD
+#undef ADDF
+	if (bad || bcf_hdr_add_sample(h, sample) < 0 || bcf_hdr_sync(h) < 0 || htslib_oom()) goto fail;
+	{ /* every id the records use is defined (an append lost to a failed allocation shows here) */
+		static const char *const info[] = { "DP", "AC", "AN", "AF", "MQ", "QD", "END" }, *const fmt[] = { "GT", "AD", "DP", "GQ", "PL", "MIN_DP" };
+		static const char *const flt[] = { "PASS", "LowQual", "LowQD" };
+		for (int i = 0; i < 7 - !gvcf; ++i)
+			if (!bcf_hdr_idinfo_exists(h, BCF_HL_INFO, bcf_hdr_id2int(h, BCF_DT_ID, info[i]))) goto fail;
+		for (int i = 0; i < 6 - !gvcf; ++i)
+			if (!bcf_hdr_idinfo_exists(h, BCF_HL_FMT, bcf_hdr_id2int(h, BCF_DT_ID, fmt[i]))) goto fail;
+		for (int i = 0; i < 3; ++i)
+			if (!bcf_hdr_idinfo_exists(h, BCF_HL_FLT, bcf_hdr_id2int(h, BCF_DT_ID, flt[i]))) goto fail;
+		if (bcf_hdr_nsamples(h) != 1) goto fail;
+	}
 	return h;
+fail:
+	sq_log_error("cannot build the VCF header (out of memory)");
+	bcf_hdr_destroy(h);
+	return NULL;
 }
 
 static int write_rec(htsFile *fp, bcf_hdr_t *h, bcf1_t *v, int rid, const sq_call_rec_t *r, int gvcf)
@@ -277,6 +305,7 @@ static int write_rec(htsFile *fp, bcf_hdr_t *h, bcf1_t *v, int rid, const sq_cal
 	int n_al = r->n_al + (gvcf ? 1 : 0);
 	kstring_t s = { 0, 0, NULL };
 	int bad = 0;   /* an update that fails (out of memory) must not write a damaged record */
+	errno = 0;     /* htslib 1.16 ignores failed allocations inside bcf_update_* and vcf_format: see htslib_oom() */
 	bcf_clear(v);
 	v->rid = rid;
 	v->pos = r->pos;
@@ -312,8 +341,10 @@ static int write_rec(htsFile *fp, bcf_hdr_t *h, bcf1_t *v, int rid, const sq_cal
 	int32_t gq = r->gq;
 	bad |= bcf_update_format_int32(h, v, "GQ", &gq, 1) < 0;
 	bad |= bcf_update_format_int32(h, v, "PL", gvcf ? r->pl_g : r->pl, sq_call_n_gt(n_al)) < 0;
-	if (bad) { sq_log_error("cannot build a VCF record (out of memory)"); return SQ_ENOMEM; }
-	return bcf_write(fp, h, v) < 0 ? SQ_EOUTPUT : 0;
+	if (bad || htslib_oom()) { sq_log_error("cannot build a VCF record (out of memory)"); return SQ_ENOMEM; }
+	if (bcf_write(fp, h, v) < 0) return SQ_EOUTPUT;
+	if (htslib_oom()) { sq_log_error("cannot format a VCF record (out of memory)"); return SQ_ENOMEM; }
+	return 0;
 }
 
 static int write_block(htsFile *fp, bcf_hdr_t *h, bcf1_t *v, int rid, const char *seq,
@@ -321,6 +352,7 @@ static int write_block(htsFile *fp, bcf_hdr_t *h, bcf1_t *v, int rid, const char
 {
 	char al[16];
 	int bad = 0;   /* an update that fails (out of memory) must not write a damaged record */
+	errno = 0;     /* see htslib_oom() */
 	bcf_clear(v);
 	v->rid = rid;
 	v->pos = s;
@@ -335,8 +367,10 @@ static int write_block(htsFile *fp, bcf_hdr_t *h, bcf1_t *v, int rid, const char
 	bad |= bcf_update_format_int32(h, v, "GQ", &gq, 1) < 0;
 	bad |= bcf_update_format_int32(h, v, "MIN_DP", &mdp, 1) < 0;
 	bad |= bcf_update_format_int32(h, v, "PL", pl, 3) < 0;
-	if (bad) { sq_log_error("cannot build a VCF record (out of memory)"); return SQ_ENOMEM; }
-	return bcf_write(fp, h, v) < 0 ? SQ_EOUTPUT : 0;
+	if (bad || htslib_oom()) { sq_log_error("cannot build a VCF record (out of memory)"); return SQ_ENOMEM; }
+	if (bcf_write(fp, h, v) < 0) return SQ_EOUTPUT;
+	if (htslib_oom()) { sq_log_error("cannot format a VCF record (out of memory)"); return SQ_ENOMEM; }
+	return 0;
 }
 
 static int ends_with(const char *s, const char *suf)
@@ -362,7 +396,8 @@ static int write_vcf(const char *path, const sq_call_opt_t *o, const sq_call_ref
 	snprintf(fini, pl, "%s.tbi", path);
 	if (!(fp = hts_open(tmp, gz ? "wz" : "w"))) { sq_log_error("cannot write '%s'", path); goto fail; }
 	if (!(h = make_header(o, ref, sample, backend, gvcf)) || !(v = bcf_init())) { ret = SQ_ENOMEM; goto fail; }
-	if (bcf_hdr_write(fp, h) < 0) { sq_log_error("cannot write '%s'", path); goto fail; }
+	errno = 0;
+	if (bcf_hdr_write(fp, h) < 0 || htslib_oom()) { sq_log_error("cannot write '%s'", path); goto fail; }
 	int cur_contig = -1;
 	int32_t covered = -1;   /* last reference position covered on cur_contig (gVCF tiling) */
 	for (int i = 0; i < n_units; ++i) {
@@ -397,10 +432,12 @@ static int write_vcf(const char *path, const sq_call_opt_t *o, const sq_call_ref
 		}
 	}
 	bcf_destroy(v), v = NULL;
-	if (hts_close(fp) != 0) { fp = NULL; sq_log_error("cannot write '%s' (disk full?)", path); goto fail; }
+	errno = 0;
+	if (hts_close(fp) != 0 || htslib_oom()) { fp = NULL; sq_log_error("cannot write '%s' (disk full or out of memory?)", path); goto fail; }
 	fp = NULL;
 	if (gz) {
-		if (tbx_index_build(tmp, 0, &tbx_conf_vcf) != 0) { sq_log_error("cannot index '%s'", path); goto fail; }
+		errno = 0;
+		if (tbx_index_build(tmp, 0, &tbx_conf_vcf) != 0 || htslib_oom()) { sq_log_error("cannot index '%s'", path); goto fail; }
 		if (sq_durable_rename(tmpi, fini) < 0) goto fail;
 	}
 	if (sq_durable_rename(tmp, path) < 0) goto fail;
@@ -517,7 +554,13 @@ int sq_call_run(const sq_call_opt_t *o, sq_call_stats_t *st)
 		st->n_haps += r.u[i].n_haps, st->n_phmm += r.u[i].n_phmm;
 	}
 	if ((ret = write_vcf(o->out_path, o, ref, sample, st->backend, &r, n_units, 0, st)) < 0) goto fail;
-	if (o->gvcf_path && (ret = write_vcf(o->gvcf_path, o, ref, sample, st->backend, &r, n_units, 1, st)) < 0) goto fail;
+	if (o->gvcf_path && (ret = write_vcf(o->gvcf_path, o, ref, sample, st->backend, &r, n_units, 1, st)) < 0) {
+		/* the VCF and gVCF are one result: no VCF that looks complete beside a missing gVCF */
+		char tbi[PATH_MAX];
+		snprintf(tbi, sizeof tbi, "%s.tbi", o->out_path);
+		unlink(o->out_path), unlink(tbi);
+		goto fail;
+	}
 	ret = 0;
 fail:
 	if (r.u) for (int i = 0; i < n_units; ++i) sq_call_unit_free(&r.u[i]);

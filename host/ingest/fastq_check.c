@@ -637,6 +637,10 @@ static void validate_sample(void *data, int64_t i, int tid)
 	}
 	for (int k = 0; k < 2; ++k) {
 		if (c->use[2 * i + k]) fq_close(&p->side[k].in, open_ok[k]);
+		if (c->use[2 * i + k] && open_ok[k] && !s->files[k].sha256[0]) {   /* the digest failed (out of memory) */
+			sq_log_error("out of memory validating sample %s", s->id);
+			c->oom = 1;
+		}
 		free(p->side[k].names);
 	}
 	free(p);

@@ -272,6 +272,7 @@ static int stage_qc(const sq_run_opt_t *o, const sq_fq_sample_t *s, const run_pa
 	if (prof) {
 		char *txt = json_dumps(sq_qc_profile_json(prof), JSON_SORT_KEYS | JSON_COMPACT);
 		if (txt) sq_sha256_buf(txt, strlen(txt), psha), free(txt);
+		if (!psha[0]) { sq_qc_profile_destroy(prof); return SQ_ENOMEM; }   /* no digest: out of memory */
 	}
 	sq_qc_opt_init(&qo);
 	qo.n_threads = o->n_threads;

@@ -7,7 +7,7 @@
 #include "seqa/util.h"
 #include "seqa/log.h"
 
-struct sq_hash_s { EVP_MD_CTX *ctx; };
+struct sq_hash_s { EVP_MD_CTX *ctx; int bad; };   /* bad: an EVP call failed (out of memory) */
 
 static void to_hex(const unsigned char *d, unsigned n, char *hex)
 {
@@ -32,13 +32,13 @@ sq_hash_t *sq_hash_init(const char *alg)
 	return h;
 }
 
-void sq_hash_update(sq_hash_t *h, const void *buf, size_t len) { EVP_DigestUpdate(h->ctx, buf, len); }
+void sq_hash_update(sq_hash_t *h, const void *buf, size_t len) { h->bad |= EVP_DigestUpdate(h->ctx, buf, len) != 1; }
 
 void sq_hash_final(sq_hash_t *h, char *hex)
 {
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned n = 0;
-	EVP_DigestFinal_ex(h->ctx, d, &n);
+	if (h->bad || EVP_DigestFinal_ex(h->ctx, d, &n) != 1) n = 0;   /* "": no digest (never a wrong one) */
 	to_hex(d, n, hex);
 	EVP_MD_CTX_free(h->ctx);
 	free(h);
@@ -77,5 +77,6 @@ int sq_sha256_file(const char *path, char hex[65])
 	}
 	fclose(fp);
 	sq_hash_final(h, hex);
+	if (!hex[0]) { sq_log_error("cannot hash '%s' (out of memory)", path); return SQ_ENOMEM; }
 	return 0;
 }
