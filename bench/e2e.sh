@@ -67,7 +67,7 @@ echo "wall-time ratio peer / seqa run: $RW   CPU ratio: $RC"
 [ -s $WORK/run/run.json ] && note "seqa run stages: $(tr -d '\n ' < $WORK/run/run.json | head -c 400)"
 js() { awk '{printf "%s\"%s\": {\"tp\": %d, \"fp\": %d, \"fn\": %d, \"precision\": %s, \"recall\": %s, \"f1\": %s, \"gt_concordance\": %s}", (NR>1?", ":"{"), $1, $2, $3, $4, $5, $6, $7, $8} END{printf "}"}' $1; }
 {
-	printf '{\n  "benchmark": "e2e",\n  "host": "%s",\n  "date": "%s",\n  "seqa": "%s",\n' "$HOST" "$(date -u +%FT%TZ)" "$($SEQA --version | head -1)"
+	printf '{\n  "benchmark": "e2e",\n  "host": "%s",\n  "date": "%s",\n  "seqa_version": "%s",\n' "$HOST" "$(date -u +%FT%TZ)" "$($SEQA --version | head -1)"
 	printf '  "input": {"reference": "GRCh38 chr21:1-10,000,000", "regions": "%s", "coverage": %s, "seed": %s, "pairs": %s},\n' \
 		"${REGIONS:-all}" $COV $SEED $(zcat ${SIM}_R1.fq.gz | awk 'END {print NR / 4}')
 	printf '  "threads": %s,\n' $THREADS
