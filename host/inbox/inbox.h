@@ -79,6 +79,9 @@ struct json_t *sq_inbox_list(sq_inbox_t *ib, const char *platform);
  * not available (the caller reads the file). */
 int sq_inbox_stream_take(sq_inbox_t *ib, const char *uid, int64_t len, char sha_enc[65], char sha_plain[65], int *c4gh_ok);
 
+/* server.c: 1 if a PATCH of upload uid is in progress (caller holds ib->lock). */
+int sq_inbox_busy(sq_inbox_t *ib, const char *uid);
+
 /* store.c */
 int sq_inbox_sql(sq_inbox_t *ib, const char *sql);
 void sq_inbox_uid(const char *delivery, const char *name, char uid[33]);

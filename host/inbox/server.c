@@ -303,6 +303,12 @@ static int busy_take(sq_inbox_t *ib, const char *uid)
 	return free_i >= 0;
 }
 
+int sq_inbox_busy(sq_inbox_t *ib, const char *uid)
+{
+	for (int i = 0; i < 64; ++i) if (strcmp(ib->busy[i], uid) == 0) return 1;
+	return 0;
+}
+
 static void busy_give(sq_inbox_t *ib, const char *uid)
 {
 	pthread_mutex_lock(&ib->lock);
@@ -405,6 +411,15 @@ static void stream_clear(sq_inbox_stream_t *s)
 	while (s->spare) { sq_inbox_blk_t *b = s->spare; s->spare = b->next; free(b); }
 	if (s->uid[0]) pthread_mutex_destroy(&s->mu), pthread_cond_destroy(&s->cv);
 	memset(s, 0, sizeof *s);
+}
+
+/* A PATCH has ended: give back the recycled blocks (an upload cut here may not resume soon). */
+static void stream_trim(sq_inbox_stream_t *s)
+{
+	pthread_mutex_lock(&s->mu);
+	while (s->spare) { sq_inbox_blk_t *b = s->spare; s->spare = b->next; free(b); }
+	s->n_spare = 0;
+	pthread_mutex_unlock(&s->mu);
 }
 
 /* Attach the stream state for a PATCH starting at off (ib->lock held). */
@@ -598,6 +613,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 			sq_log_warn("inbox: PATCH of upload %.12s... cut at %lld bytes (kept; the client resumes with HEAD)", rq->uid, (long long)rq->off);
 		fdatasync(rq->fd);
 		close(rq->fd);
+		/* still ours: a commit leaves an upload alone while a PATCH of it holds the busy mark */
+		if (rq->stream) stream_trim(rq->stream);
 		busy_give(ib, rq->uid);
 	}
 	free(rq->body);

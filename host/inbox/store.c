@@ -314,15 +314,24 @@ char *sq_inbox_commit(sq_inbox_t *ib, const char *platform, const char *id, cons
 	}
 	sqlite3_finalize(st);
 	if (mi < 0) { out = err_body(status, 409, "no manifest.json.c4gh uploaded for this delivery"); goto done; }
-	/* 1. complete uploads whose SHA-256 is the declared one (hashed while streaming in, or now) */
+	/* 1. complete uploads, none still being written (a PATCH holds its busy mark: its bytes and
+	 *    streaming state are still changing) ... */
 	for (int k = 0; k < n; ++k) {
 		struct stat sb;
 		snprintf(p, sizeof p, "%s/%s.part", ib->staging, ups[k].uid);
+		if (sq_inbox_busy(ib, ups[k].uid)) {
+			out = err_body(status, 409, "upload %s has a PATCH in progress: commit when it has ended", ups[k].name);
+			goto done;
+		}
 		if (stat(p, &sb) != 0 || sb.st_size != ups[k].length) {
 			out = err_body(status, 409, "upload %s is incomplete (%lld of %lld bytes)", ups[k].name,
 			               (long long)(stat(p, &sb) == 0 ? sb.st_size : 0), (long long)ups[k].length);
 			goto done;
 		}
+	}
+	/* ... whose SHA-256 is the declared one (hashed while streaming in, or now) */
+	for (int k = 0; k < n; ++k) {
+		snprintf(p, sizeof p, "%s/%s.part", ib->staging, ups[k].uid);
 		ups[k].have_stream = sq_inbox_stream_take(ib, ups[k].uid, ups[k].length, hex, ups[k].plain, &ups[k].c4gh_ok);
 		if ((!ups[k].have_stream && sq_sha256_file(p, hex) < 0) || strcmp(hex, ups[k].sha) != 0) {
 			drop_upload(ib, &ups[k]);

@@ -66,6 +66,30 @@ code=$(mtls -X PATCH -H "Content-Type: application/offset+octet-stream" -H "Uplo
 t_check "PATCH at a wrong offset: 409" [ "$code" = 409 ]
 mark; code=$(mtls -X POST -H "Content-Type: application/json" --data "{\"delivery_id\":\"$ID\"}" "$URL/v1/deliveries/$ID/commit")
 [ "$code" = 409 ] && logged "REJECTED commit" && t_ok "commit of a truncated upload (and no manifest): 409 + log" || t_fail "truncated commit: $code $(cat $T/body)"
+# a commit while a PATCH of one of its uploads is still arriving (a client holding the body back):
+# 409, nothing hashed, dropped or committed (the inbox's streaming state belongs to that PATCH)
+mtls -D $T/hdr2 -X POST -H "Upload-Length: 10" -H "Upload-Metadata: delivery $(b64 $ID),filename $(b64 manifest.json.c4gh),sha256 $(b64 $SHA)" $URL/v1/uploads >/dev/null
+mloc=$(grep -i '^Location:' $T/hdr2 | tr -d '\r' | awk '{print $2}')
+head -c 10 /dev/urandom > $T/10.bin
+mtls -X PATCH -H "Content-Type: application/offset+octet-stream" -H "Upload-Offset: 0" --data-binary @$T/10.bin "$URL$mloc" >/dev/null
+rm -f $T/slow.sent
+python3 - "$PORT" "$loc" "$P" "$T/slow.sent" <<'PY' & slow=$!
+import socket, ssl, sys, time
+port, loc, p, mark = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+ctx = ssl.create_default_context(cafile=p + "/ca.pem")
+ctx.load_cert_chain(p + "/plat1.pem", p + "/plat1.key")
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
+s.sendall(("PATCH %s HTTP/1.1\r\nHost: 127.0.0.1\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\n"
+           "Upload-Offset: 60\r\nContent-Length: 40\r\n\r\n" % loc).encode() + b"z" * 10)
+open(mark, "w").close()
+time.sleep(3)
+s.close()
+PY
+i=0; while [ ! -e $T/slow.sent ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; sleep 0.3
+mark; code=$(mtls -X POST -H "Content-Type: application/json" --data "{\"delivery_id\":\"$ID\"}" "$URL/v1/deliveries/$ID/commit")
+wait $slow
+[ "$code" = 409 ] && logged "PATCH in progress" && [ -s $T/inbox/staging/$(basename $mloc).part ] \
+	&& t_ok "commit while a PATCH is still arriving: 409 + log, uploads kept" || t_fail "commit during a PATCH: $code $(cat $T/body)"
 
 # --- real deliveries tampered with on the way (seqa's own uploader) ---
 push() { $SEQA push -o $1 $(push_opts $P) --max-attempts 1 2>>$T/push.err; }
