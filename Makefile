@@ -28,7 +28,10 @@ SQ_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -pthread $(SAN) \
 # GnuTLS one (htslib needs it).  Symbols are versioned (CURL_OPENSSL_4 vs CURL_GNUTLS_3), so
 # both load side by side in one process.
 CURL_LIB  ?= $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libcurl.so.4 /usr/lib/*/libcurl.so.4) -lcurl)
-LDLIBS     = /usr/lib/libbwa.a $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(CURL_LIB) -lz -lm -ldl -lpthread
+# htslib before libbwa.a: libbwa's kstring.o defines a ksprintf that ignores a failed realloc (then
+# writes through NULL); linked first it replaced htslib's checked one for all of seqa's own calls.
+# With libhts.so first, kstring.o (only ksprintf) is never pulled in (fault-injection finding).
+LDLIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) /usr/lib/libbwa.a $(CURL_LIB) -lz -lm -ldl -lpthread
 LDFLAGS   ?=
 
 # ---- sources -------------------------------------------------------------------------

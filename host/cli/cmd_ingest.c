@@ -110,7 +110,7 @@ int sq_cmd_ingest(int argc, char *argv[])
 		goto done;
 	}
 	if ((err = sq_fq_batch_validate(b, &opt)) < 0) { ret = sq_err2exit(err); goto done; }
-	if (!(rep = sq_fq_batch_report(b))) { ret = SQ_EXIT_FAIL; goto done; }
+	if (!(rep = sq_fq_batch_report(b))) { sq_log_error("cannot build the ingest report (out of memory)"); ret = SQ_EXIT_FAIL; goto done; }
 	sq_fq_batch_print_errors(b, stderr);
 	if (json) {
 		if (sq_json_print(rep, stdout) < 0) { ret = SQ_EXIT_OUTPUT; goto done; }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include "seqa/cli.h"
+#include "seqa/hash.h"
 #include "seqa/log.h"
 #include "seqa/util.h"
 #include "seqa/version.h"
@@ -92,6 +93,7 @@ int main(int argc, char *argv[])
 		}
 	}
 	if (i >= argc) { usage(stderr); return SQ_EXIT_USAGE; }
+	if (sq_hash_global_init() < 0) return SQ_EXIT_FAIL;   /* before any thread or output (seqa/hash.h) */
 	for (const sq_subcmd_t *c = sq_subcmds; c->name; ++c) {
 		if (strcmp(c->name, argv[i]) != 0) continue;
 		if (!c->fn) {

@@ -143,98 +143,109 @@ static json_t *jstr(const char *s)
 	json_t *j = json_string(s ? s : "");
 	if (j) return j;
 	char *c = sq_strdup(s);
-	if (!c) return json_null();
+	if (!c) return NULL;   /* out of memory: the caller's set fails (never a null in its place) */
 	for (char *p = c; *p; ++p) if ((unsigned char)*p > 126 || (unsigned char)*p < 32) *p = '?';
 	j = json_string(c);
 	free(c);
-	return j ? j : json_null();
+	return j;
 }
+
+/* jansson's set/append return -1 when they cannot allocate (or get a NULL value, also from a failed
+ * allocation): every result is checked so that a report is complete or not written at all
+ * (allocation-failure countdown finding: members silently missing with exit 0). */
+#define SETN(o, k, v) (json_object_set_new((o), (k), (v)) != 0)
+#define APPN(a, v) (json_array_append_new((a), (v)) != 0)
 
 static json_t *err_json(const sq_fq_err_t *e)
 {
 	json_t *o = json_object();
+	int bad = 0;
 	if (!o) return 0;
-	json_object_set_new(o, "code", json_string(sq_fq_code_name(e->code)));
-	json_object_set_new(o, "severity", json_string(sq_fq_code_is_warning(e->code) ? "warning" : "error"));
-	if (e->file) json_object_set_new(o, "file", jstr(e->file));
-	if (e->record > 0) json_object_set_new(o, "record", json_integer(e->record));
-	if (e->line > 0) json_object_set_new(o, "line", json_integer(e->line));
-	json_object_set_new(o, "message", jstr(e->message));
-	json_object_set_new(o, "hint", json_string(sq_fq_code_hint(e->code)));
-	return o;
+	bad |= SETN(o, "code", json_string(sq_fq_code_name(e->code)));
+	bad |= SETN(o, "severity", json_string(sq_fq_code_is_warning(e->code) ? "warning" : "error"));
+	if (e->file) bad |= SETN(o, "file", jstr(e->file));
+	if (e->record > 0) bad |= SETN(o, "record", json_integer(e->record));
+	if (e->line > 0) bad |= SETN(o, "line", json_integer(e->line));
+	bad |= SETN(o, "message", jstr(e->message));
+	bad |= SETN(o, "hint", json_string(sq_fq_code_hint(e->code)));
+	return bad ? (json_decref(o), NULL) : o;
 }
 
 static json_t *errs_json(const sq_fq_err_t *e, int n)
 {
 	json_t *a = json_array();
-	for (int i = 0; a && i < n; ++i) json_array_append_new(a, err_json(&e[i]));
-	return a;
+	int bad = 0;
+	for (int i = 0; a && i < n; ++i) bad |= APPN(a, err_json(&e[i]));
+	return bad ? (json_decref(a), NULL) : a;
 }
 
 static json_t *file_json(const sq_fq_file_t *f, const char *role)
 {
 	json_t *o = json_object(), *cnt = json_object();
+	int bad = 0;
 	if (!o || !cnt) { json_decref(o); json_decref(cnt); return 0; }
-	json_object_set_new(o, "role", json_string(role));
-	json_object_set_new(o, "path", jstr(f->given));
-	json_object_set_new(o, "resolved", jstr(f->path));
-	json_object_set_new(o, "checked", json_boolean(f->checked));
+	bad |= SETN(o, "role", json_string(role));
+	bad |= SETN(o, "path", jstr(f->given));
+	bad |= SETN(o, "resolved", jstr(f->path));
+	bad |= SETN(o, "checked", json_boolean(f->checked));
 	if (f->checked) {
-		json_object_set_new(o, "compression", json_string(f->gzip ? "gzip" : "none"));
-		json_object_set_new(o, "bytes", json_integer((json_int_t)f->bytes));
-		json_object_set_new(o, "sha256", json_string(f->sha256));
-		json_object_set_new(o, "reads", json_integer(f->reads));
-		json_object_set_new(o, "bases", json_integer(f->bases));
-		json_object_set_new(o, "min_length", json_integer(f->reads ? f->min_len : 0));
-		json_object_set_new(o, "max_length", json_integer(f->max_len));
-		json_object_set_new(o, "mean_length", json_real(f->reads ? (double)f->bases / f->reads : 0.0));
+		bad |= SETN(o, "compression", json_string(f->gzip ? "gzip" : "none"));
+		bad |= SETN(o, "bytes", json_integer((json_int_t)f->bytes));
+		bad |= SETN(o, "sha256", json_string(f->sha256));
+		bad |= SETN(o, "reads", json_integer(f->reads));
+		bad |= SETN(o, "bases", json_integer(f->bases));
+		bad |= SETN(o, "min_length", json_integer(f->reads ? f->min_len : 0));
+		bad |= SETN(o, "max_length", json_integer(f->max_len));
+		bad |= SETN(o, "mean_length", json_real(f->reads ? (double)f->bases / f->reads : 0.0));
 		if (f->max_qual) {
 			char q[2] = { (char)f->min_qual, 0 }, Q[2] = { (char)f->max_qual, 0 };
-			json_object_set_new(o, "min_quality_char", jstr(q));
-			json_object_set_new(o, "max_quality_char", jstr(Q));
+			bad |= SETN(o, "min_quality_char", jstr(q));
+			bad |= SETN(o, "max_quality_char", jstr(Q));
 		}
 	}
 	for (int c = 0; c < SQ_FQ_N_CODES; ++c)
-		if (f->n_errors[c]) json_object_set_new(cnt, sq_fq_code_name(c), json_integer(f->n_errors[c]));
-	json_object_set_new(o, "problem_counts", cnt);
-	return o;
+		if (f->n_errors[c]) bad |= SETN(cnt, sq_fq_code_name(c), json_integer(f->n_errors[c]));
+	bad |= SETN(o, "problem_counts", cnt);
+	return bad ? (json_decref(o), NULL) : o;
 }
 
 json_t *sq_fq_batch_report(const sq_fq_batch_t *b)
 {
 	json_t *r = json_object(), *samples = json_array();
 	int64_t n_err = sq_fq_batch_n_errors(b);
+	int bad = 0;   /* a member that could not be added (out of memory) fails the report: never one missing */
 	if (!r || !samples) { json_decref(r); json_decref(samples); return 0; }
-	json_object_set_new(r, "seqa_ingest_report", json_integer(1));
-	json_object_set_new(r, "seqa_version", json_string(sq_version()));
-	json_object_set_new(r, "batch", jstr(b->path));
-	json_object_set_new(r, "format", json_string(b->format ? b->format : "unknown"));
-	json_object_set_new(r, "validated", json_boolean(b->validated));
-	json_object_set_new(r, "status", json_string(n_err ? "fail" : "pass"));
-	json_object_set_new(r, "n_samples", json_integer(b->n_samples));
-	json_object_set_new(r, "n_errors", json_integer(n_err));
-	json_object_set_new(r, "run", b->run ? json_incref(b->run) : json_object());
-	json_object_set_new(r, "errors", errs_json(b->err, b->n_err));
+	bad |= SETN(r, "seqa_ingest_report", json_integer(1));
+	bad |= SETN(r, "seqa_version", json_string(sq_version()));
+	bad |= SETN(r, "batch", jstr(b->path));
+	bad |= SETN(r, "format", json_string(b->format ? b->format : "unknown"));
+	bad |= SETN(r, "validated", json_boolean(b->validated));
+	bad |= SETN(r, "status", json_string(n_err ? "fail" : "pass"));
+	bad |= SETN(r, "n_samples", json_integer(b->n_samples));
+	bad |= SETN(r, "n_errors", json_integer(n_err));
+	bad |= SETN(r, "run", b->run ? json_incref(b->run) : json_object());
+	bad |= SETN(r, "errors", errs_json(b->err, b->n_err));
 	for (int i = 0; i < b->n_samples; ++i) {
 		const sq_fq_sample_t *s = &b->samples[i];
 		json_t *o = json_object(), *ind = json_object(), *files = json_array();
 		if (!o || !ind || !files) { json_decref(o); json_decref(ind); json_decref(files); goto fail; }
-		json_object_set_new(o, "id", jstr(s->id));
-		json_object_set_new(o, "pseudonym", jstr(s->pseudonym));
-		json_object_set_new(ind, "code", jstr(s->ind ? s->ind->code : s->indication));
-		json_object_set_new(ind, "name", s->ind ? json_string(s->ind->name) : json_null());
-		json_object_set_new(ind, "group", s->ind ? json_string(s->ind->group) : json_null());
-		json_object_set_new(o, "indication", ind);
-		json_object_set_new(o, "sex", json_string(sq_sex_name(s->sex)));
-		json_object_set_new(o, "status", json_string(sample_n_errors(s) ? "fail" : "pass"));
-		json_object_set_new(o, "n_errors", json_integer(sample_n_errors(s)));
-		json_array_append_new(files, file_json(&s->files[0], "R1"));
-		json_array_append_new(files, file_json(&s->files[1], "R2"));
-		json_object_set_new(o, "files", files);
-		json_object_set_new(o, "errors", errs_json(s->err, s->n_err));
-		json_array_append_new(samples, o);
+		bad |= SETN(o, "id", jstr(s->id));
+		bad |= SETN(o, "pseudonym", jstr(s->pseudonym));
+		bad |= SETN(ind, "code", jstr(s->ind ? s->ind->code : s->indication));
+		bad |= SETN(ind, "name", s->ind ? json_string(s->ind->name) : json_null());
+		bad |= SETN(ind, "group", s->ind ? json_string(s->ind->group) : json_null());
+		bad |= SETN(o, "indication", ind);
+		bad |= SETN(o, "sex", json_string(sq_sex_name(s->sex)));
+		bad |= SETN(o, "status", json_string(sample_n_errors(s) ? "fail" : "pass"));
+		bad |= SETN(o, "n_errors", json_integer(sample_n_errors(s)));
+		bad |= APPN(files, file_json(&s->files[0], "R1"));
+		bad |= APPN(files, file_json(&s->files[1], "R2"));
+		bad |= SETN(o, "files", files);
+		bad |= SETN(o, "errors", errs_json(s->err, s->n_err));
+		bad |= APPN(samples, o);
 	}
-	json_object_set_new(r, "samples", samples);
+	bad |= SETN(r, "samples", samples);   /* r owns samples from here, even when this fails */
+	if (bad) { json_decref(r); return 0; }
 	return r;
 fail:
 	json_decref(samples);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <pthread.h>
 #include <openssl/evp.h>
 #include "seqa/hash.h"
 #include "seqa/util.h"
@@ -16,10 +17,39 @@ static void to_hex(const unsigned char *d, unsigned n, char *hex)
 	hex[2 * n] = 0;
 }
 
+/* Digests come from a library context of our own, not OpenSSL's default one: OpenSSL 3.0 sets the
+ * default context up lazily and, when an allocation fails in there, carries on with NULL locks
+ * that the next digest crashes on (SIGSEGV in CRYPTO_THREAD_read_lock; fault-injection finding).
+ * OSSL_LIB_CTX_new() reports that failure instead.  Made once (main() calls this early). */
+static OSSL_LIB_CTX *g_libctx;
+static EVP_MD *g_sha256, *g_md5;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static int g_init_ret = SQ_ENOMEM;
+
+static void global_init_once(void)
+{
+	if ((g_libctx = OSSL_LIB_CTX_new()) && (g_sha256 = EVP_MD_fetch(g_libctx, "SHA256", NULL))
+	    && (g_md5 = EVP_MD_fetch(g_libctx, "MD5", NULL))) {
+		g_init_ret = 0;
+		return;
+	}
+	EVP_MD_free(g_sha256), EVP_MD_free(g_md5), OSSL_LIB_CTX_free(g_libctx);
+	g_sha256 = g_md5 = NULL, g_libctx = NULL;
+}
+
+int sq_hash_global_init(void)
+{
+	pthread_once(&g_once, global_init_once);
+	if (g_init_ret < 0) sq_log_error("cannot initialise OpenSSL's digests (out of memory)");
+	return g_init_ret;
+}
+
 sq_hash_t *sq_hash_init(const char *alg)
 {
-	const EVP_MD *md = strcmp(alg, "md5") == 0 ? EVP_md5() : strcmp(alg, "sha256") == 0 ? EVP_sha256() : 0;
+	const EVP_MD *md;
 	sq_hash_t *h;
+	if (sq_hash_global_init() < 0) return 0;
+	md = strcmp(alg, "md5") == 0 ? g_md5 : strcmp(alg, "sha256") == 0 ? g_sha256 : 0;
 	if (!md) { sq_log_error("unknown hash '%s'", alg); return 0; }
 	if (!(h = sq_calloc(1, sizeof *h))) return 0;
 	h->ctx = EVP_MD_CTX_new();

@@ -11,6 +11,11 @@ void sq_sha256_buf(const void *buf, size_t len, char hex[65]);
 /** MD5 of a buffer (contig M5 as in SAM @SQ). */
 void sq_md5_buf(const void *buf, size_t len, char hex[33]);
 
+/** Initialise OpenSSL's digests once, early and single-threaded (main() does it): OpenSSL 3
+ *  initialises lazily, and an allocation that fails inside that lazy path can leave it with a
+ *  NULL lock that a later digest crashes on.  0, or SQ_ENOMEM (logged). */
+int sq_hash_global_init(void);
+
 /** Incremental hashing for streams. alg: "sha256" or "md5".  NULL on error. */
 typedef struct sq_hash_s sq_hash_t;
 sq_hash_t *sq_hash_init(const char *alg);
