@@ -1,12 +1,19 @@
-/* seqa — `seqa align`: the ordered pipeline (minimap2's kt_pipeline shape).
+/* seqa — `seqa align`: the pipeline.
  *
- *   reader thread     FASTQ -> batch k (bseq1_t, pairs interleaved)
- *   main thread       batch k: seeding on the backend, chaining/extension/pairing on n_threads,
- *                     SAM fields -> BAM records + duplicate signatures (n_threads)
- *   writer thread     batch k -> sort buffer (spilling sorted runs past sort_mem)
- * Stages hand over one batch at a time in batch order, so while batch k is aligned, batch k+1
- * is decompressed and batch k-1 sorted/spilled.  Finally the runs are merged, duplicates flagged
- * and the BAM written with multi-threaded BGZF and its .bai built on the fly.
+ *   reader thread     FASTQ -> batch k+1 (bseq1_t, pairs interleaved); it reads the next
+ *                     batch only once batch k has been taken, so two batches of reads exist
+ *   main thread       batch k: seeding on the backend and extension by chunks of reads
+ *                     (n_threads), the batch's insert-size estimate, then per pair on
+ *                     n_threads: pairing, BAM records + duplicate signature, and the records
+ *                     go straight into the sort buffer (under a mutex; past sort_mem the
+ *                     buffer is spilled as a sorted run, the workers waiting)
+ * Finally the runs are merged, duplicates flagged and the BAM written with multi-threaded BGZF
+ * and its .bai built on the fly.  The index is freed before that.
+ *
+ * Memory (see README, seqa align): index (bwt + sa + pac + the CPU backend's occurrence and
+ * dense suffix-array tables) + 2 batches of reads (--batch-size) + one chunk of seeds +
+ * sort buffer (--sort-mem) + 64 bytes per pair of duplicate signatures (the only term that
+ * grows with the input; duplicate marking at the end needs ~3x that).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -15,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include "core.h"
 #include "fqpair.h"
@@ -117,8 +125,7 @@ static sam_hdr_t *make_header(const bntseq_t *bns, const char *rg, const char *b
 typedef struct batch_s {
 	int64_t idx, id0;                 /* batch index, first pair index */
 	bseq1_t *reads; int n;
-	bam1_t **recs; int n_rec, m_rec;  /* records of the whole batch, pair order */
-	sq_dupsig_t *sig; int n_sig;
+	sq_dupsig_t *sig; int n_sig;      /* one per unit (pair or single read) */
 } batch_t;
 
 typedef struct {
@@ -128,19 +135,33 @@ typedef struct {
 	int closed;
 } slot_t;
 
+typedef struct {                      /* per worker thread: the records of one unit */
+	bam1_t **recs; int n, m;
+} scratch_t;
+
 typedef struct {
 	const sq_aln_opt_t *o;
 	sq_aln_ctx_t cx;
 	sq_fqp_t *fq;
 	sam_hdr_t *h;
 	sq_sorter_t *sort;
-	slot_t in, out;
+	pthread_mutex_t sort_mu;          /* workers add their records to the sorter under it */
+	slot_t in;
+	scratch_t *scr;                   /* n_threads */
+	int samtext;                      /* records from bwa's SAM text (the reference path) */
 	volatile int abort;
-	int err_read, err_write;
+	int err_read;
 	int64_t n_pairs_read;
 	sq_dupsig_t *sig; int64_t n_sig, m_sig;
 	int64_t n_records, n_mapped, n_proper, n_secsupp;
 } pipe_t;
+
+static void slot_wait_empty(pipe_t *p, slot_t *s)
+{
+	pthread_mutex_lock(&s->mu);
+	while (s->item && !p->abort) pthread_cond_wait(&s->cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+}
 
 /* 1 if the slot took b; 0 after an abort (the caller still owns b). */
 static int slot_put(pipe_t *p, slot_t *s, batch_t *b)
@@ -177,28 +198,28 @@ static void slot_close(slot_t *s)
 static void pipe_abort(pipe_t *p)
 {
 	p->abort = 1;
-	slot_t *s[2] = { &p->in, &p->out };
-	for (int i = 0; i < 2; ++i) {
-		pthread_mutex_lock(&s[i]->mu);
-		pthread_cond_broadcast(&s[i]->cv);
-		pthread_mutex_unlock(&s[i]->mu);
-	}
+	pthread_mutex_lock(&p->in.mu);
+	pthread_cond_broadcast(&p->in.cv);
+	pthread_mutex_unlock(&p->in.mu);
 }
 
 static void batch_free(batch_t *b)
 {
 	if (!b) return;
 	sq_fqp_free_seqs(b->reads, b->n);
-	for (int i = 0; i < b->m_rec; ++i) if (b->recs[i]) bam_destroy1(b->recs[i]);
-	free(b->recs); free(b->sig);
+	free(b->sig);
 	free(b);
 }
 
+/* Reads one batch ahead: the next batch is read only once the previous one has been taken,
+ * so at most two batches of reads exist (the one aligned, the one read). */
 static void *reader(void *data)
 {
 	pipe_t *p = data;
 	int64_t idx = 0;
 	while (!p->abort) {
+		slot_wait_empty(p, &p->in);
+		if (p->abort) break;
 		batch_t *b = sq_calloc(1, sizeof *b);
 		if (!b) { p->err_read = SQ_ENOMEM; break; }
 		int r = sq_fqp_read(p->fq, p->o->batch_bases, &b->reads, &b->n);
@@ -214,83 +235,77 @@ static void *reader(void *data)
 	return NULL;
 }
 
-typedef struct { pipe_t *p; batch_t *b; bam1_t ***recs; int *n_rec, *m_rec; int err; } conv_t;
+typedef struct { pipe_t *p; batch_t *b; } emit_ud_t;
 
-/* Records of unit i (pair or single read) into a per-unit list; concatenated after. */
-static void w_convert(void *data, int64_t i, int tid)
+/* One unit (pair or single read): its records go straight into the sorter, its duplicate
+ * signature into the batch, and the read's own memory is released at once. */
+static int emit_unit(void *data, int tid, int64_t unit, const mem_pestat_t pes[4], bseq1_t *s, mem_alnreg_v *regs)
 {
-	conv_t *c = data;
-	(void)tid;
-	batch_t *b = c->b;
-	int paired = c->p->cx.paired;
-	bseq1_t *s = &b->reads[paired ? 2 * i : i];
-	char *sam[2] = { s[0].sam, paired ? s[1].sam : NULL };
-	int r = sq_rec_from_sam(c->p->h, (uint64_t)(b->id0 + i), s[0].name, sam, &c->recs[i], &c->n_rec[i], &c->m_rec[i], &b->sig[i]);
-	if (r < 0) c->err = r;
-	for (int k = 0; k < 1 + paired; ++k) { free(s[k].sam); s[k].sam = NULL; }
-}
-
-static int convert_batch(pipe_t *p, batch_t *b)
-{
-	int nu = p->cx.paired ? b->n / 2 : b->n, r = 0;
-	conv_t c = { p, b, sq_calloc((size_t)nu + 1, sizeof(bam1_t **)), sq_calloc((size_t)nu + 1, sizeof(int)),
-	             sq_calloc((size_t)nu + 1, sizeof(int)), 0 };
-	b->sig = sq_calloc((size_t)nu + 1, sizeof *b->sig);
-	b->n_sig = nu;
-	if (!c.recs || !c.n_rec || !c.m_rec || !b->sig) { r = SQ_ENOMEM; goto done; }
-	if ((r = sq_for(p->o->n_threads, w_convert, &c, nu)) < 0 || (r = c.err) < 0) goto done;
-	sq_fqp_free_seqs(b->reads, b->n);                /* only records travel on */
-	b->reads = NULL; b->n = 0;
-	int tot = 0;
-	for (int i = 0; i < nu; ++i) tot += c.n_rec[i];
-	b->recs = sq_calloc((size_t)tot + 1, sizeof *b->recs);
-	if (!b->recs) { r = SQ_ENOMEM; goto done; }
-	for (int i = 0; i < nu; ++i)
-		for (int k = 0; k < c.m_rec[i]; ++k) {
-			if (k < c.n_rec[i]) b->recs[b->n_rec++] = c.recs[i][k];
-			else if (c.recs[i][k]) bam_destroy1(c.recs[i][k]);
-			c.recs[i][k] = NULL;
-		}
-	b->m_rec = b->n_rec;
-done:
-	if (c.recs) for (int i = 0; i < nu; ++i) {
-		if (c.recs[i]) for (int k = 0; k < c.m_rec[i]; ++k) if (c.recs[i][k]) bam_destroy1(c.recs[i][k]);
-		free(c.recs[i]);
+	emit_ud_t *u = data;
+	pipe_t *p = u->p;
+	batch_t *b = u->b;
+	scratch_t *sc = &p->scr[tid];
+	int paired = p->cx.paired, r;
+	uint64_t pid = (uint64_t)(b->id0 + unit);
+	sc->n = 0;
+	if (1) {
+		sq_aln_sam_text(&p->cx, pes, pid, s, regs);
+		char *sam[2] = { s[0].sam, paired ? s[1].sam : NULL };
+		r = sq_rec_from_sam(p->h, pid, s[0].name, sam, &sc->recs, &sc->n, &sc->m, &b->sig[unit]);
 	}
-	free(c.recs); free(c.n_rec); free(c.m_rec);
+	for (int k = 0; k < 1 + paired; ++k) {
+		free(s[k].sam); free(s[k].name); free(s[k].seq); free(s[k].qual); free(s[k].comment);
+		s[k].sam = s[k].name = s[k].seq = s[k].qual = s[k].comment = NULL;
+	}
+	if (r < 0) return r;
+	pthread_mutex_lock(&p->sort_mu);
+	for (int i = 0; i < sc->n && r == 0; ++i) {
+		const bam1_t *x = sc->recs[i];
+		uint16_t f = x->core.flag;
+		++p->n_records;
+		if (f & (BAM_FSECONDARY | BAM_FSUPPLEMENTARY)) ++p->n_secsupp;
+		else {
+			if (!(f & BAM_FUNMAP)) ++p->n_mapped;
+			if ((f & BAM_FPROPER_PAIR) && !(f & BAM_FUNMAP)) ++p->n_proper;
+		}
+		r = sq_sorter_add(p->sort, x);
+	}
+	pthread_mutex_unlock(&p->sort_mu);
 	return r;
 }
 
-static void *writer(void *data)
+/* The batch's signatures join the run's (batch order, so pid order). */
+static int keep_sigs(pipe_t *p, const batch_t *b)
 {
-	pipe_t *p = data;
-	batch_t *b;
-	while ((b = slot_get(p, &p->out)) != NULL) {
-		int r = 0;
-		for (int i = 0; i < b->n_rec && r == 0; ++i) {
-			const bam1_t *x = b->recs[i];
-			uint16_t f = x->core.flag;
-			++p->n_records;
-			if (f & (BAM_FSECONDARY | BAM_FSUPPLEMENTARY)) { ++p->n_secsupp; }
-			else {
-				if (!(f & BAM_FUNMAP)) ++p->n_mapped;
-				if ((f & BAM_FPROPER_PAIR) && !(f & BAM_FUNMAP)) ++p->n_proper;
-			}
-			r = sq_sorter_add(p->sort, x);
-		}
-		if (r == 0 && p->n_sig + b->n_sig > p->m_sig) {
-			int64_t m = (p->n_sig + b->n_sig) * 2;
-			sq_dupsig_t *t = sq_realloc(p->sig, (size_t)m * sizeof *t);
-			if (!t) r = SQ_ENOMEM; else { p->sig = t; p->m_sig = m; }
-		}
-		if (r == 0) {
-			memcpy(p->sig + p->n_sig, b->sig, (size_t)b->n_sig * sizeof *b->sig);
-			p->n_sig += b->n_sig;
-		}
-		batch_free(b);
-		if (r < 0) { p->err_write = r; pipe_abort(p); break; }
+	if (p->n_sig + b->n_sig > p->m_sig) {
+		int64_t m = p->n_sig + b->n_sig;
+		m += m / 2 + 1024;
+		sq_dupsig_t *t = sq_realloc(p->sig, (size_t)m * sizeof *t);
+		if (!t) return SQ_ENOMEM;
+		p->sig = t; p->m_sig = m;
 	}
-	return NULL;
+	memcpy(p->sig + p->n_sig, b->sig, (size_t)b->n_sig * sizeof *b->sig);
+	p->n_sig += b->n_sig;
+	return 0;
+}
+
+static void log_memory(int64_t idx, int n_units)
+{
+	long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (f) { if (fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0; fclose(f); }
+	sq_log_debug("batch %lld: %d units, RSS %ld MiB", (long long)idx, n_units, rss * (sysconf(_SC_PAGESIZE) / 1024) / 1024);
+}
+
+static void scratch_free(pipe_t *p, int n)
+{
+	if (!p->scr) return;
+	for (int t = 0; t < n; ++t) {
+		for (int i = 0; i < p->scr[t].m; ++i) if (p->scr[t].recs[i]) bam_destroy1(p->scr[t].recs[i]);
+		free(p->scr[t].recs);
+	}
+	free(p->scr);
+	p->scr = NULL;
 }
 
 static int dup_lookup(void *data, uint64_t pid, int mate)
@@ -333,14 +348,18 @@ int sq_aln_run(const sq_aln_opt_t *o, sq_aln_stats_t *st)
 	char *rg = NULL, *tmp_bam = NULL, *tmp_bai = NULL, *bai = NULL, *json = NULL, *tmp_prefix = NULL;
 	uint8_t *dupbm = NULL;
 	htsFile *fp = NULL;
-	pthread_t th_r, th_w;
-	int th_r_on = 0, th_w_on = 0;
+	pthread_t th_r;
+	int th_r_on = 0;
 	memset(&p, 0, sizeof p);
 	memset(st, 0, sizeof *st);
 	pthread_mutex_init(&p.in.mu, NULL); pthread_cond_init(&p.in.cv, NULL);
-	pthread_mutex_init(&p.out.mu, NULL); pthread_cond_init(&p.out.cv, NULL);
+	pthread_mutex_init(&p.sort_mu, NULL);
 	p.o = o;
 	if ((r = sq_aln_opt_check(o)) < 0) goto done;
+	/* Buffers of 256 KiB and more come from mmap and go back to the system when freed (glibc
+	 * would otherwise raise this threshold to the largest block freed so far and keep the
+	 * per-batch arrays in its heaps: ~60 MB more peak RSS at 30x). */
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	if (o->rg && !(rg = unescape_rg(o->rg))) { r = SQ_ENOMEM; goto done; }
 	/* inputs first (cheap), then the output location, then the index */
 	if (!(p.fq = sq_fqp_open(o->r1, o->r2, &r))) goto done;
@@ -382,29 +401,41 @@ int sq_aln_run(const sq_aln_opt_t *o, sq_aln_stats_t *st)
 	else snprintf(tmp_prefix, lo + 4096, "%s.tmp.%d", o->out, (int)getpid());
 	if (!(p.sort = sq_sorter_init(p.h, tmp_prefix, o->sort_mem))) { sq_log_error("out of memory"); r = SQ_ENOMEM; goto done; }
 
-	/* run the pipeline */
+	/* run the pipeline: reader thread -> (seed, extend, pair, records -> sorter) on n_threads */
+	if (!(p.scr = sq_calloc((size_t)o->n_threads, sizeof *p.scr))) { r = SQ_ENOMEM; goto done; }
+	p.samtext = getenv("SEQA_ALIGN_SAMTEXT") && strcmp(getenv("SEQA_ALIGN_SAMTEXT"), "1") == 0;
+	sq_sorter_set_threads(p.sort, o->n_threads);
 	if (pthread_create(&th_r, NULL, reader, &p) != 0) { r = SQ_ENOMEM; goto done; }
 	th_r_on = 1;
-	if (pthread_create(&th_w, NULL, writer, &p) != 0) { r = SQ_ENOMEM; pipe_abort(&p); goto done; }
-	th_w_on = 1;
 	batch_t *b;
 	r = 0;
 	while ((b = slot_get(&p, &p.in)) != NULL) {
-		if ((r = sq_aln_core_batch(&p.cx, b->reads, b->n, b->id0)) < 0 || (r = convert_batch(&p, b)) < 0) {
+		int nu = p.cx.paired ? b->n / 2 : b->n;
+		emit_ud_t u = { &p, b };
+		b->n_sig = nu;
+		if (!(b->sig = sq_calloc((size_t)nu + 1, sizeof *b->sig))) r = SQ_ENOMEM;
+		if (r < 0 || (r = sq_aln_core_batch(&p.cx, b->reads, b->n, b->id0, emit_unit, &u)) < 0 || (r = keep_sigs(&p, b)) < 0) {
 			batch_free(b);
 			pipe_abort(&p);
 			break;
 		}
-		sq_log_debug("batch %lld: %d records", (long long)b->idx, b->n_rec);
-		if (!slot_put(&p, &p.out, b)) { batch_free(b); break; }
+		int64_t bi = b->idx; int bn = b->n_sig;
+		batch_free(b);
+		malloc_trim(0);                           /* give the batch's freed heap back (RSS) */
+		log_memory(bi, bn);
 	}
-	slot_close(&p.out);
 	pthread_join(th_r, NULL); th_r_on = 0;
-	pthread_join(th_w, NULL); th_w_on = 0;
 	if (r == 0 && p.err_read) r = p.err_read;
-	if (r == 0 && p.err_write) r = p.err_write;
 	if (r < 0) goto done;
 	if (p.n_pairs_read == 0) { sq_log_error("no reads in '%s'", o->r1); r = SQ_EINPUT; goto done; }
+	/* the index, backends, reader and per-thread records are not needed any more: free them
+	 * (and give the freed heap back) before duplicate marking and the merge */
+	st->t_seed = p.cx.t_seed;
+	st->t_extend = p.cx.t_extend;
+	sq_aln_ctx_close(&p.cx);
+	sq_fqp_close(p.fq); p.fq = NULL;
+	scratch_free(&p, o->n_threads);
+	malloc_trim(0);
 
 	/* duplicates, then the merged, flagged, indexed BAM */
 	sq_aln_dup_t dm;
@@ -448,14 +479,11 @@ int sq_aln_run(const sq_aln_opt_t *o, sq_aln_stats_t *st)
 	st->n_proper = p.n_proper;
 	st->dup = dm;
 	st->n_spills = sq_sorter_n_spills(p.sort);
-	st->t_seed = p.cx.t_seed;
-	st->t_extend = p.cx.t_extend;
 	r = 0;
 done:
-	if (th_r_on || th_w_on) { pipe_abort(&p); slot_close(&p.in); slot_close(&p.out); }
-	if (th_r_on) pthread_join(th_r, NULL);
-	if (th_w_on) pthread_join(th_w, NULL);
-	{ batch_t *left; if ((left = p.in.item)) batch_free(left); if ((left = p.out.item)) batch_free(left); }
+	if (th_r_on) { pipe_abort(&p); slot_close(&p.in); pthread_join(th_r, NULL); }
+	if (p.in.item) batch_free(p.in.item);
+	scratch_free(&p, o->n_threads);
 	if (fp) hts_close(fp);
 	if (r < 0 && tmp_bam) { unlink(tmp_bam); unlink(tmp_bai); }
 	sq_sorter_destroy(p.sort);

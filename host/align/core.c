@@ -1,11 +1,11 @@
-/* seqa — alignment core: our seeds -> our chains -> libbwa extension, pairing and SAM fields.
+/* seqa — alignment core: our seeds -> our chains -> libbwa extension -> regions per read.
  *
  * bwa mem's mem_align1_core seeds internally (mem_chain calls mem_collect_intv), so the chain
  * builder is ours: the same B-tree keyed by reference position (klib's kbtree, the header bwa
  * ships), the same test_and_merge rule, fed with the seeds of kernels/smem.h in the order
  * bwa's loop produces them.  From the chains on, libbwa's own functions run unchanged:
- * mem_chain_flt, mem_flt_chained_seeds, mem_chain2aln, mem_sort_dedup_patch, mem_pestat and
- * mem_sam_pe (mate rescue, pairing, MAPQ, XA/SA, NM/MD/AS/XS).
+ * mem_chain_flt, mem_flt_chained_seeds, mem_chain2aln, mem_sort_dedup_patch; the insert-size
+ * estimate is mem_pestat's, restated.  Pairing and records are the emit callback's (pair.c).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -164,6 +164,7 @@ static int align_read(const sq_aln_ctx_t *cx, int len, uint8_t *seq, const sq_sm
  * backend in one call. */
 
 #define SEED_CHUNK 4096
+#define EXT_CHUNK 16384        /* reads seeded and extended together (even: pairs stay whole) */
 
 static inline int slot_cap(int len) { return len / 2 + 16; }
 
@@ -360,6 +361,7 @@ typedef struct {
 	mem_alnreg_v *regs;
 	mem_pestat_t pes[4];
 	int64_t id0;
+	int base;                  /* first read of the chunk being extended */
 	int err;
 } work_t;
 
@@ -368,49 +370,71 @@ static void w_align(void *data, int64_t i, int tid)
 	work_t *w = data;
 	(void)tid;
 	const seeds_t *s = w->s;
-	if (align_read(w->cx, w->reads[i].l_seq, (uint8_t *)w->reads[i].seq, s->mem + s->mstart[i], (int)(s->mstart[i + 1] - s->mstart[i]),
-	               s->sa + s->sa_off[i], &w->regs[i]) < 0) w->err = SQ_ENOMEM;
+	bseq1_t *rd = &w->reads[w->base + i];
+	if (align_read(w->cx, rd->l_seq, (uint8_t *)rd->seq, s->mem + s->mstart[i], (int)(s->mstart[i + 1] - s->mstart[i]),
+	               s->sa + s->sa_off[i], &w->regs[w->base + i]) < 0) w->err = SQ_ENOMEM;
 }
 
-static void w_sam_pe(void *data, int64_t i, int tid)
+typedef struct {
+	work_t *w;
+	sq_aln_emit_f emit;
+	void *ud;
+} emit_t;
+
+static void w_emit(void *data, int64_t i, int tid)
 {
-	work_t *w = data;
-	(void)tid;
-	mem_sam_pe(w->cx->mopt, w->cx->idx->bns, w->cx->idx->pac, w->pes, (uint64_t)(w->id0 + i),
-	           &w->reads[2 * i], &w->regs[2 * i]);
-	free(w->regs[2 * i].a); free(w->regs[2 * i + 1].a);
+	emit_t *e = data;
+	work_t *w = e->w;
+	int paired = w->cx->paired;
+	int64_t k = paired ? 2 * i : i;
+	if (!__atomic_load_n(&w->err, __ATOMIC_RELAXED)) {
+		int r = e->emit(e->ud, tid, i, w->pes, &w->reads[k], &w->regs[k]);
+		if (r < 0) __atomic_store_n(&w->err, r, __ATOMIC_RELAXED);
+	}
+	free(w->regs[k].a); w->regs[k].a = NULL;
+	if (paired) { free(w->regs[k + 1].a); w->regs[k + 1].a = NULL; }
 }
 
-static void w_sam_se(void *data, int64_t i, int tid)
+void sq_aln_sam_text(const sq_aln_ctx_t *cx, const mem_pestat_t pes[4], uint64_t id, bseq1_t *s, mem_alnreg_v *regs)
 {
-	work_t *w = data;
-	(void)tid;
-	mem_mark_primary_se(w->cx->mopt, (int)w->regs[i].n, w->regs[i].a, w->id0 + i);
-	mem_reg2sam(w->cx->mopt, w->cx->idx->bns, w->cx->idx->pac, &w->reads[i], &w->regs[i], 0, 0);
-	free(w->regs[i].a);
+	if (cx->paired) {
+		mem_sam_pe(cx->mopt, cx->idx->bns, cx->idx->pac, pes, id, s, regs);
+		return;
+	}
+	mem_mark_primary_se(cx->mopt, (int)regs->n, regs->a, (int64_t)id);
+	mem_reg2sam(cx->mopt, cx->idx->bns, cx->idx->pac, s, regs, 0, 0);
 }
 
-int sq_aln_core_batch(sq_aln_ctx_t *cx, bseq1_t *reads, int n, int64_t id0)
+int sq_aln_core_batch(sq_aln_ctx_t *cx, bseq1_t *reads, int n, int64_t id0, sq_aln_emit_f emit, void *ud)
 {
 	seeds_t s;
-	work_t w = { cx, reads, &s, NULL, {{0}}, id0, 0 };
-	double t0 = sq_realtime();
-	int r = seed_batch(cx, reads, n, &s);
-	double t1 = sq_realtime();
-	if (r < 0) goto done;
-	w.regs = sq_calloc((size_t)n, sizeof *w.regs);
+	work_t w = { cx, reads, &s, NULL, {{0}}, id0, 0, 0 };
+	emit_t e = { &w, emit, ud };
+	double t_seed = 0, t0 = sq_realtime(), t1;
+	int r = 0;
+	memset(&s, 0, sizeof s);
+	w.regs = sq_calloc((size_t)n + 1, sizeof *w.regs);
 	if (!w.regs) { r = SQ_ENOMEM; goto done; }
-	if ((r = sq_for(cx->n_threads, w_align, &w, n)) < 0 || (r = w.err) < 0) goto done;
-	if (cx->paired) {
-		if ((r = pestat(cx->mopt, cx->idx->bns->l_pac, n, w.regs, w.pes)) == 0)
-			r = sq_for(cx->n_threads, w_sam_pe, &w, n / 2);
-	} else r = sq_for(cx->n_threads, w_sam_se, &w, n);
-	free(w.regs); w.regs = NULL;
+	/* Seeding and extension go by chunks of EXT_CHUNK reads, so that the seeds (SMEMs and
+	 * suffix-array values, several times the reads' size) exist for one chunk at a time; only
+	 * the alignment regions of the whole batch are kept, for its insert-size estimate. */
+	for (int c0 = 0; c0 < n; c0 += EXT_CHUNK) {
+		int k = n - c0 < EXT_CHUNK ? n - c0 : EXT_CHUNK;
+		t1 = sq_realtime();
+		r = seed_batch(cx, reads + c0, k, &s);
+		t_seed += sq_realtime() - t1;
+		if (r < 0) goto done;
+		w.base = c0;
+		if ((r = sq_for(cx->n_threads, w_align, &w, k)) < 0 || (r = w.err) < 0) goto done;
+		seeds_free(&s);
+	}
+	if (cx->paired && (r = pestat(cx->mopt, cx->idx->bns->l_pac, n, w.regs, w.pes)) < 0) goto done;
+	if ((r = sq_for(cx->n_threads, w_emit, &e, cx->paired ? n / 2 : n)) == 0) r = w.err;
 done:
 	if (w.regs) { for (int i = 0; i < n; ++i) free(w.regs[i].a); free(w.regs); }
 	seeds_free(&s);
-	cx->t_seed += t1 - t0;
-	cx->t_extend += sq_realtime() - t1;
+	cx->t_seed += t_seed;
+	cx->t_extend += sq_realtime() - t0 - t_seed;
 	return r;
 }
 

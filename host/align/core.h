@@ -21,8 +21,20 @@ typedef struct {
 int  sq_aln_ctx_open(sq_aln_ctx_t *cx, const char *ref, const char *backend, int n_threads, int paired,
                      int64_t input_bytes);
 void sq_aln_ctx_close(sq_aln_ctx_t *cx);
+/** Called once per unit (a pair: s[0], s[1], regs[0], regs[1]; or a single read) from the
+ *  worker threads (tid in [0, n_threads)), any order, after seeding, chaining, extension and
+ *  the batch's insert-size estimate: pairing/primary marking and the records are the
+ *  callback's.  It may free the read's name/seq/qual (set them NULL); regs are freed after.
+ *  0 or < -1 (stops the batch). */
+typedef int (*sq_aln_emit_f)(void *ud, int tid, int64_t unit, const mem_pestat_t pes[4], bseq1_t *s, mem_alnreg_v *regs);
+
 /** Align n reads (pairs interleaved when paired); id0 = global index of the first pair (read
- *  when single-end): bwa's tie-breaking hashes depend on it.  Fills reads[i].sam (SAM text,
- *  one line per record) and turns reads[i].seq into 0..4 codes.  0 or < -1. */
-int  sq_aln_core_batch(sq_aln_ctx_t *cx, bseq1_t *reads, int n, int64_t id0);
+ *  when single-end): bwa's tie-breaking hashes depend on it.  Turns reads[i].seq into 0..4
+ *  codes and hands every unit to emit.  0 or < -1. */
+int  sq_aln_core_batch(sq_aln_ctx_t *cx, bseq1_t *reads, int n, int64_t id0, sq_aln_emit_f emit, void *ud);
+
+/** bwa mem's own SAM text for one unit (mem_sam_pe, or primary marking + mem_reg2sam when
+ *  single-end) into s[k].sam: the reference the direct records are tested against
+ *  (SEQA_ALIGN_SAMTEXT=1). */
+void sq_aln_sam_text(const sq_aln_ctx_t *cx, const mem_pestat_t pes[4], uint64_t id, bseq1_t *s, mem_alnreg_v *regs);
 #endif

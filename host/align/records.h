@@ -31,6 +31,8 @@ int sq_sorter_add(sq_sorter_t *s, const bam1_t *b);
 int sq_sorter_finish(sq_sorter_t *s, htsFile *fp, int (*dup)(void *, uint64_t, int), void *dup_data,
                      int64_t *n_written);
 int sq_sorter_n_spills(const sq_sorter_t *s);
+/** BGZF threads used to write spills (default 1). */
+void sq_sorter_set_threads(sq_sorter_t *s, int n);
 /** Remove temporaries, free. */
 void sq_sorter_destroy(sq_sorter_t *s);
 

@@ -25,6 +25,7 @@ struct sq_sorter_s {
 	uint8_t **blk; int n_blk, m_blk; int64_t blk_used;   /* current block fill */
 	ent_t *e; int64_t n_e, m_e;
 	int n_spill;
+	int n_threads;                                        /* BGZF threads for spills */
 };
 
 static void rec_key(const bam1_t *b, uint64_t *k1, uint64_t *k2)
@@ -57,6 +58,8 @@ sq_sorter_t *sq_sorter_init(sam_hdr_t *h, const char *tmp_prefix, int64_t mem_li
 
 int sq_sorter_n_spills(const sq_sorter_t *s) { return s->n_spill; }
 
+void sq_sorter_set_threads(sq_sorter_t *s, int n) { s->n_threads = n; }
+
 static void view(bam1_t *v, const uint8_t *p)
 {
 	memset(v, 0, sizeof *v);
@@ -79,6 +82,7 @@ static int spill(sq_sorter_t *s)
 	htsFile *fp = hts_open(path, "wb1");
 	if (!fp) { sq_log_error("cannot create temporary sort file '%s'", path); return SQ_EOUTPUT; }
 	++s->n_spill;
+	if (s->n_threads > 1) hts_set_threads(fp, s->n_threads);   /* the workers wait for the spill anyway */
 	int r = sam_hdr_write(fp, s->h) < 0 ? SQ_EOUTPUT : 0;
 	for (int64_t i = 0; r == 0 && i < s->n_e; ++i) {
 		bam1_t v;
