@@ -119,4 +119,4 @@ static int ref_batch(sq_dev_t *dev, const sq_phmm_batch_t *b, int n_threads)
 	return sq_for(n_threads, ref_one, &job, n);
 }
 
-const sq_driver_t sq_drv_ref = { "ref", SQ_DEV_REF, ref_open, ref_batch, NULL };
+const sq_driver_t sq_drv_ref = { "ref", SQ_DEV_REF, ref_open, ref_batch, NULL, &sq_seed_ops_ref };

@@ -16,4 +16,4 @@ static int cpu_batch(sq_dev_t *dev, const sq_phmm_batch_t *b, int n_threads)
 	return sq_phmm_cpu_batch(b, n_threads);
 }
 
-const sq_driver_t sq_drv_cpu = { "cpu", SQ_DEV_CPU, cpu_open, cpu_batch, NULL };
+const sq_driver_t sq_drv_cpu = { "cpu", SQ_DEV_CPU, cpu_open, cpu_batch, NULL, &sq_seed_ops_cpu };

@@ -29,10 +29,13 @@ static void *try_dlopen(const char *path, char *why, size_t cap)
 	return h;
 }
 
-static int cuda_open(sq_dev_t *dev)
+/* dlopen libseqa_cuda.so from the search path; NULL with why[] set. */
+static void *cuda_lib_open(char *why, size_t cap)
 {
-	char exe[PATH_MAX], cand[3][PATH_MAX + 64], why[512] = "libseqa_cuda.so not found", name[160];
+	char exe[PATH_MAX], cand[3][PATH_MAX + 64];
 	int nc = 0;
+	void *so = NULL;
+	snprintf(why, cap, "libseqa_cuda.so not found");
 	const char *env = getenv("SEQA_CUDA_LIB");
 	if (env && *env) snprintf(cand[nc++], sizeof cand[0], "%s", env);
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -43,11 +46,17 @@ static int cuda_open(sq_dev_t *dev)
 		snprintf(cand[nc++], sizeof cand[0], "%s/build/libseqa_cuda.so", exe);
 		snprintf(cand[nc++], sizeof cand[0], "%s/../lib/seqa/libseqa_cuda.so", exe);
 	}
+	for (int i = 0; i < nc && !so; ++i)
+		if (access(cand[i], R_OK) == 0) so = try_dlopen(cand[i], why, cap);
+	return so;
+}
+
+static int cuda_open(sq_dev_t *dev)
+{
+	char why[512], name[160];
 	cuda_lib_t *L = calloc(1, sizeof *L);
 	if (!L) return SQ_ENOMEM;
-	for (int i = 0; i < nc && !L->so; ++i)
-		if (access(cand[i], R_OK) == 0) L->so = try_dlopen(cand[i], why, sizeof why);
-	if (!L->so) goto unsupp;
+	if (!(L->so = cuda_lib_open(why, sizeof why))) goto unsupp;
 	*(void **)&L->abi = dlsym(L->so, "sq_cuda_abi_version");
 	*(void **)&L->open = dlsym(L->so, "sq_cuda_phmm_open");
 	*(void **)&L->batch = dlsym(L->so, "sq_cuda_phmm_batch");
@@ -124,4 +133,54 @@ static void cuda_close(sq_dev_t *dev)
 	dev->priv = NULL;
 }
 
-const sq_driver_t sq_drv_cuda = { "cuda", SQ_DEV_CUDA, cuda_open, cuda_batch, cuda_close };
+const sq_driver_t sq_drv_cuda = { "cuda", SQ_DEV_CUDA, cuda_open, cuda_batch, cuda_close, &sq_seed_ops_cuda };
+
+/* ---- seeding: drivers/cuda/smem_cuda.cu through the same library ---------------------------- */
+
+typedef struct {
+	void *so, *h;
+	void *(*open)(const sq_fmi_t *, const sq_smem_opt_t *, char *, size_t);
+	int   (*smem)(void *, const sq_smem_job_t *);
+	int   (*sa)(void *, int64_t, const uint64_t *, uint64_t *);
+	void  (*close)(void *);
+} cuda_seed_t;
+
+static void cuda_seed_close(void *p)
+{
+	cuda_seed_t *c = p;
+	if (!c) return;
+	if (c->h) c->close(c->h);
+	if (c->so) dlclose(c->so);
+	free(c);
+}
+
+static void *cuda_seed_open(const sq_fmi_t *f, const sq_smem_opt_t *o, int n_threads, int quiet, char *name, size_t len)
+{
+	char why[512];
+	(void)n_threads;
+	cuda_seed_t *c = calloc(1, sizeof *c);
+	if (!c) { sq_log_error("out of memory"); return NULL; }
+	if (!(c->so = cuda_lib_open(why, sizeof why))) goto unsupp;
+	*(void **)&c->open = dlsym(c->so, "sq_smem_cuda_open");
+	*(void **)&c->smem = dlsym(c->so, "sq_smem_cuda_smem");
+	*(void **)&c->sa = dlsym(c->so, "sq_smem_cuda_sa");
+	*(void **)&c->close = dlsym(c->so, "sq_smem_cuda_close");
+	if (!c->open || !c->smem || !c->sa || !c->close) { snprintf(why, sizeof why, "libseqa_cuda.so lacks the seeding entries"); goto unsupp; }
+	if (!(c->h = c->open(f, o, name, len))) { snprintf(why, sizeof why, "no usable CUDA device"); goto unsupp; }
+	return c;
+unsupp:
+	if (quiet) sq_log_debug("CUDA seeding unavailable: %s", why);
+	else sq_log_error("CUDA seeding unavailable: %s", why);
+	cuda_seed_close(c);
+	return NULL;
+}
+
+static int cuda_seed_smem(void *p, const sq_smem_job_t *job) { cuda_seed_t *c = p; return c->smem(c->h, job); }
+
+static int cuda_seed_sa(void *p, int64_t n, const uint64_t *rows, uint64_t *out)
+{
+	cuda_seed_t *c = p;
+	return c->sa(c->h, n, rows, out);
+}
+
+const sq_seed_ops_t sq_seed_ops_cuda = { cuda_seed_open, cuda_seed_smem, cuda_seed_sa, NULL, cuda_seed_close };

@@ -19,4 +19,5 @@ static int fpga_open(sq_dev_t *dev)
 	return sq_ocl_phmm_open(dev, bin, "fpga");
 }
 
-const sq_driver_t sq_drv_fpga = { "fpga", SQ_DEV_FPGA, fpga_open, sq_ocl_phmm_batch, sq_ocl_phmm_close };
+const sq_driver_t sq_drv_fpga = { "fpga", SQ_DEV_FPGA, fpga_open, sq_ocl_phmm_batch, sq_ocl_phmm_close,
+                                  NULL /* no seeding kernel in the FPGA image */ };

@@ -201,4 +201,4 @@ done:
 
 static int ocl_open(sq_dev_t *dev) { return sq_ocl_phmm_open(dev, NULL, "opencl"); }
 
-const sq_driver_t sq_drv_opencl = { "opencl", SQ_DEV_OPENCL, ocl_open, sq_ocl_phmm_batch, sq_ocl_phmm_close };
+const sq_driver_t sq_drv_opencl = { "opencl", SQ_DEV_OPENCL, ocl_open, sq_ocl_phmm_batch, sq_ocl_phmm_close, &sq_seed_ops_opencl };

@@ -9,7 +9,7 @@
 #include <string.h>
 #include "ocl_common.h"
 #include "cl_smem.h"
-#include "../../host/align/align_internal.h"
+#include "driver.h"
 #include "seqa/log.h"
 #include "seqa/util.h"
 
@@ -22,7 +22,7 @@ typedef struct {
 	sq_smem_opt_t so;
 } ocl_smem_t;
 
-void sq_smem_ocl_close(void *h)
+static void ocl_seed_close(void *h)
 {
 	ocl_smem_t *d = h;
 	if (!d) return;
@@ -35,13 +35,15 @@ void sq_smem_ocl_close(void *h)
 	free(d);
 }
 
-void *sq_smem_ocl_open(const sq_fmi_t *f, const sq_smem_opt_t *so, char *name, size_t name_len)
+static void *ocl_seed_open(const sq_fmi_t *f, const sq_smem_opt_t *so, int n_threads, int quiet,
+                           char *name, size_t name_len)
 {
 	ocl_smem_t *d = sq_calloc(1, sizeof *d);
 	cl_int e;
 	if (!d) return NULL;
 	d->f = *f; d->so = *so;
-	if (sq_ocl_open(&d->o, CL_DEVICE_TYPE_ALL, 0) < 0) { free(d); return NULL; }
+	(void)n_threads;
+	if (sq_ocl_open(&d->o, CL_DEVICE_TYPE_ALL, quiet) < 0) { free(d); return NULL; }
 	snprintf(name, name_len, "opencl:%s:%s", d->o.platform_name, d->o.device_name);
 	if (!(d->prog = sq_ocl_build_source(&d->o, sq_cl_src_smem, NULL, "smem.cl"))) goto fail;
 	d->k_smem = clCreateKernel(d->prog, "smem_batch", &e);
@@ -54,7 +56,7 @@ void *sq_smem_ocl_open(const sq_fmi_t *f, const sq_smem_opt_t *so, char *name, s
 	if (SQ_OCL_CHECK(e, "upload of the suffix array") < 0) goto fail;
 	return d;
 fail:
-	sq_smem_ocl_close(d);
+	ocl_seed_close(d);
 	return NULL;
 }
 
@@ -68,7 +70,7 @@ static int set_index_args(ocl_smem_t *d, cl_kernel k)
 	return SQ_OCL_CHECK(e, "clSetKernelArg(index)");
 }
 
-int sq_smem_ocl_smem(void *h, const sq_smem_job_t *job)
+static int ocl_seed_smem(void *h, const sq_smem_job_t *job)
 {
 	ocl_smem_t *d = h;
 	cl_int e = 0;
@@ -119,7 +121,7 @@ done:
 	return r;
 }
 
-int sq_smem_ocl_sa(void *h, int64_t n, const uint64_t *rows, uint64_t *out)
+static int ocl_seed_sa(void *h, int64_t n, const uint64_t *rows, uint64_t *out)
 {
 	ocl_smem_t *d = h;
 	cl_int e = 0;
@@ -149,3 +151,5 @@ done:
 	if (b_out) clReleaseMemObject(b_out);
 	return r;
 }
+
+const sq_seed_ops_t sq_seed_ops_opencl = { ocl_seed_open, ocl_seed_smem, ocl_seed_sa, NULL, ocl_seed_close };
