@@ -98,6 +98,15 @@ int sq_rec_from_sam(sam_hdr_t *h, uint64_t pid, const char *name, char *sam[2], 
 			++*n;
 		}
 	}
+	/* every read has exactly one primary line in bwa's SAM text: a mate without one means libbwa
+	 * lost text (its kstring appends ignore a failed realloc), so fail rather than write a BAM with
+	 * a record missing (allocation-failure countdown finding: exit 0 with one mate gone) */
+	for (int k = 0; k < 2; ++k)
+		if (sam[k] && pri[k] < 0) {
+			sq_log_error("no primary alignment for mate %d of read '%s' (libbwa out of memory?)", k + 1, name);
+			r = SQ_ENOMEM;
+			goto fail;
+		}
 	/* mate tags on primary records, and the duplicate signature */
 	for (int k = 0; k < 2; ++k) {
 		if (pri[k] < 0) continue;

@@ -379,7 +379,25 @@ static int ends_with(const char *s, const char *suf)
 	return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
-/* Write the VCF (gvcf = 0) or gVCF (1) durably: temp file, tabix index, renames. */
+/* Temporary names of path and its index while it is written (tmp_name(path, 0/1, ...)). */
+static void tmp_name(const char *path, int tbi, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s.tmp.%d%s%s", path, (int)getpid(), ends_with(path, ".gz") ? ".gz" : "", tbi ? ".tbi" : "");
+}
+
+/* Rename a written VCF (and its index) into place, or (commit = 0) remove the temporaries. */
+static int finish_vcf(const char *path, int commit)
+{
+	char t[PATH_MAX + 64], ti[PATH_MAX + 64], fi[PATH_MAX + 8];
+	tmp_name(path, 0, t, sizeof t), tmp_name(path, 1, ti, sizeof ti);
+	snprintf(fi, sizeof fi, "%s.tbi", path);
+	if (!commit) { unlink(t), unlink(ti); return 0; }
+	if (ends_with(path, ".gz") && sq_durable_rename(ti, fi) < 0) return SQ_EOUTPUT;
+	return sq_durable_rename(t, path) < 0 ? SQ_EOUTPUT : 0;
+}
+
+/* Write the VCF (gvcf = 0) or gVCF (1) and its tabix index to temporaries (tmp_name());
+ * finish_vcf() renames them once both files are complete. */
 static int write_vcf(const char *path, const sq_call_opt_t *o, const sq_call_ref_t *ref,
                      const char *sample, const char *backend, run_t *r, int n_units, int gvcf,
                      sq_call_stats_t *st)
@@ -391,8 +409,7 @@ static int write_vcf(const char *path, const sq_call_opt_t *o, const sq_call_ref
 	bcf1_t *v = NULL;
 	size_t pl = strlen(path) + 64;
 	if (!(tmp = sq_malloc(pl)) || !(tmpi = sq_malloc(pl)) || !(fini = sq_malloc(pl))) { ret = SQ_ENOMEM; goto fail; }
-	snprintf(tmp, pl, "%s.tmp.%d%s", path, (int)getpid(), gz ? ".gz" : "");
-	snprintf(tmpi, pl, "%s.tbi", tmp);
+	tmp_name(path, 0, tmp, pl), tmp_name(path, 1, tmpi, pl);
 	snprintf(fini, pl, "%s.tbi", path);
 	if (!(fp = hts_open(tmp, gz ? "wz" : "w"))) { sq_log_error("cannot write '%s'", path); goto fail; }
 	if (!(h = make_header(o, ref, sample, backend, gvcf)) || !(v = bcf_init())) { ret = SQ_ENOMEM; goto fail; }
@@ -438,9 +455,7 @@ static int write_vcf(const char *path, const sq_call_opt_t *o, const sq_call_ref
 	if (gz) {
 		errno = 0;
 		if (tbx_index_build(tmp, 0, &tbx_conf_vcf) != 0 || htslib_oom()) { sq_log_error("cannot index '%s'", path); goto fail; }
-		if (sq_durable_rename(tmpi, fini) < 0) goto fail;
 	}
-	if (sq_durable_rename(tmp, path) < 0) goto fail;
 	ret = 0;
 fail:
 	if (v) bcf_destroy(v);
@@ -553,12 +568,24 @@ int sq_call_run(const sq_call_opt_t *o, sq_call_stats_t *st)
 		st->n_reads += r.u[i].n_reads, st->n_regions += r.u[i].n_regions;
 		st->n_haps += r.u[i].n_haps, st->n_phmm += r.u[i].n_phmm;
 	}
+	/* the VCF and gVCF are one result: both are written completely before either is renamed into
+	 * place (htslib may even exit() the process when an index allocation fails) */
 	if ((ret = write_vcf(o->out_path, o, ref, sample, st->backend, &r, n_units, 0, st)) < 0) goto fail;
 	if (o->gvcf_path && (ret = write_vcf(o->gvcf_path, o, ref, sample, st->backend, &r, n_units, 1, st)) < 0) {
-		/* the VCF and gVCF are one result: no VCF that looks complete beside a missing gVCF */
-		char tbi[PATH_MAX];
-		snprintf(tbi, sizeof tbi, "%s.tbi", o->out_path);
-		unlink(o->out_path), unlink(tbi);
+		finish_vcf(o->out_path, 0);
+		goto fail;
+	}
+	if (o->gvcf_path && (ret = finish_vcf(o->gvcf_path, 1)) < 0) {
+		finish_vcf(o->gvcf_path, 0), finish_vcf(o->out_path, 0);
+		goto fail;
+	}
+	if ((ret = finish_vcf(o->out_path, 1)) < 0) {   /* no gVCF left without its VCF either */
+		char gi[PATH_MAX + 8];
+		finish_vcf(o->out_path, 0);
+		if (o->gvcf_path) {
+			snprintf(gi, sizeof gi, "%s.tbi", o->gvcf_path);
+			unlink(o->gvcf_path), unlink(gi);
+		}
 		goto fail;
 	}
 	ret = 0;

@@ -101,6 +101,9 @@ int main(int argc, char *argv[])
 			return SQ_EXIT_UNSUPP;
 		}
 		int ret = c->fn(argc - i, argv + i);
+		/* a failure always says something: exit 1 is what unexpected errors (out of memory) map to */
+		if (ret == SQ_EXIT_FAIL && sq_log_errors() == 0)
+			sq_log_error("seqa %s failed (out of memory or an internal error; no more specific message)", argv[i]);
 		if (fflush(stdout) != 0) {
 			fprintf(stderr, "seqa %s: cannot write standard output\n", argv[i]);
 			return SQ_EXIT_OUTPUT;

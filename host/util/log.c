@@ -8,6 +8,9 @@
 
 int sq_log_level_cur = SQ_LOG_INFO;
 static int sq_log_json;
+static int sq_log_n_err;   /* error-level messages so far (atomic adds) */
+
+int sq_log_errors(void) { return __atomic_load_n(&sq_log_n_err, __ATOMIC_RELAXED); }
 
 void sq_log_set_level(int level) { sq_log_level_cur = level; }
 void sq_log_set_json(int on) { sq_log_json = on; }
@@ -48,6 +51,7 @@ void sq_log_vmsg(int level, const char *func, const char *fmt, va_list ap)
 	char msg[4096], line[8800];
 	int n;
 	if (level < 1 || level > 4) level = 1;
+	if (level == SQ_LOG_ERROR) __atomic_add_fetch(&sq_log_n_err, 1, __ATOMIC_RELAXED);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (sq_log_json) {
 		char esc[8200];

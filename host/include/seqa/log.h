@@ -25,6 +25,9 @@ void sq_log_set_json(int on);
 void sq_log_msg(int level, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void sq_log_vmsg(int level, const char *func, const char *fmt, va_list ap);
+/** How many error-level messages were logged so far (main() uses it so that no failure exits
+ *  without a message). */
+int  sq_log_errors(void);
 
 #define sq_log_error(...) do { if (sq_log_level_cur >= SQ_LOG_ERROR) sq_log_msg(SQ_LOG_ERROR, __func__, __VA_ARGS__); } while (0)
 #define sq_log_warn(...)  do { if (sq_log_level_cur >= SQ_LOG_WARN)  sq_log_msg(SQ_LOG_WARN,  __func__, __VA_ARGS__); } while (0)
