@@ -22,7 +22,7 @@ const char *sq_dev_kind_name(sq_dev_kind_t kind)
 	return (unsigned)kind < sizeof kind_names / sizeof *kind_names ? kind_names[kind] : "?";
 }
 
-static const sq_driver_t *driver_of(sq_dev_kind_t kind)
+const sq_driver_t *sq_driver_of(sq_dev_kind_t kind)
 {
 	switch (kind) {
 	case SQ_DEV_REF: return &sq_drv_ref;
@@ -39,7 +39,7 @@ static sq_dev_t *dev_try(sq_dev_kind_t kind, int quiet)
 {
 	sq_dev_t *dev = calloc(1, sizeof *dev);
 	if (!dev) { sq_log_error("out of memory"); return NULL; }
-	dev->drv = driver_of(kind);
+	dev->drv = sq_driver_of(kind);
 	dev->probing = quiet;
 	int rc = dev->drv->open(dev);
 	if (rc < 0) {
@@ -54,7 +54,7 @@ static sq_dev_t *dev_try(sq_dev_kind_t kind, int quiet)
 sq_dev_t *sq_dev_open(sq_dev_kind_t kind)
 {
 	if (kind != SQ_DEV_AUTO) {
-		if (!driver_of(kind)) { sq_log_error("unknown backend %d", (int)kind); return NULL; }
+		if (!sq_driver_of(kind)) { sq_log_error("unknown backend %d", (int)kind); return NULL; }
 		return dev_try(kind, 0);
 	}
 	static const sq_dev_kind_t order[] = { SQ_DEV_CUDA, SQ_DEV_OPENCL, SQ_DEV_FPGA };

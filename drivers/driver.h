@@ -76,6 +76,9 @@ struct sq_dev_s {
 int sq_dev_parse_kind(const char *s, sq_dev_kind_t *kind);
 const char *sq_dev_kind_name(sq_dev_kind_t kind);
 
+/** The driver of a concrete kind (NULL for SQ_DEV_AUTO or an unknown value). */
+const sq_driver_t *sq_driver_of(sq_dev_kind_t kind);
+
 /** Open a device of that kind (auto: see above).  NULL on failure (logged). */
 sq_dev_t *sq_dev_open(sq_dev_kind_t kind);
 void sq_dev_close(sq_dev_t *dev);

@@ -13,22 +13,10 @@ struct sq_seeder_s {
 	char name[200];
 };
 
-static const sq_driver_t *seed_driver(sq_dev_kind_t kind)
-{
-	switch (kind) {
-	case SQ_DEV_REF: return &sq_drv_ref;
-	case SQ_DEV_CPU: return &sq_drv_cpu;
-	case SQ_DEV_OPENCL: return &sq_drv_opencl;
-	case SQ_DEV_CUDA: return &sq_drv_cuda;
-	case SQ_DEV_FPGA: return &sq_drv_fpga;
-	default: return NULL;
-	}
-}
-
 static sq_seeder_t *seeder_try(sq_dev_kind_t kind, const sq_fmi_t *f, const sq_smem_opt_t *o,
                                int n_threads, int quiet)
 {
-	const sq_driver_t *drv = seed_driver(kind);
+	const sq_driver_t *drv = sq_driver_of(kind);
 	if (!drv) { sq_log_error("unknown seeding backend %d", (int)kind); return NULL; }
 	if (!drv->seed) {
 		if (!quiet) sq_log_error("backend '%s' has no seeding kernel (auto|cpu|opencl|cuda|ref)", drv->name);

@@ -305,7 +305,7 @@ static int failing_batch(sq_dev_t *dev, const sq_phmm_batch_t *b, int n_threads)
 static void test_driver_fallback_to_cpu(void)
 {
 	sq_phmm_set_t *s = gatk_set();
-	sq_driver_t bad = { "broken", SQ_DEV_OPENCL, NULL, failing_batch, NULL };
+	sq_driver_t bad = { "broken", SQ_DEV_OPENCL, NULL, failing_batch, NULL, NULL };
 	sq_dev_t dev = { .drv = &bad, .name = "broken-device" };
 	SQ_REQUIRE(sq_phmm_run(&dev, &s->b, 2) == 0);
 	SQ_CHECK(dev.n_fallbacks == 1);
