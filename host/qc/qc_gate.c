@@ -200,7 +200,7 @@ static char *fmt_threshold(const char *kind, const json_t *th)
 	else if (!strcmp(kind, "max")) { if (asprintf(&s, "> %s", t) < 0) s = 0; }
 	else if (!strcmp(kind, "range")) {
 		char *lo = fmt_value(json_array_get(th, 0)), *hi = fmt_value(json_array_get(th, 1));
-		if (asprintf(&s, "outside [%s, %s]", lo ? lo : "?", hi ? hi : "?") < 0) s = 0;
+		if (!lo || !hi || asprintf(&s, "outside [%s, %s]", lo, hi) < 0) s = 0;   /* out of memory */
 		free(lo); free(hi);
 	} else if (!strcmp(kind, "in")) { if (asprintf(&s, "not in %s", t) < 0) s = 0; }
 	else if (asprintf(&s, "!= %s", t) < 0) s = 0;
@@ -214,7 +214,7 @@ json_t *sq_qc_gate_eval(const sq_qc_profile_t *p, const json_t *result)
 	json_t *stages = json_object_get(result, "stages");
 	json_t *rules = json_object_get(p->j, "rules"), *r;
 	size_t i;
-	int worst = SQ_QC_PASS, complete = 1;
+	int worst = SQ_QC_PASS, complete = 1, soom = 0;   /* soom: a reason text could not be made */
 	sq_qc_oom_reset();
 	if (!g || !checks || !reasons || !evald) {
 		sq_log_error("out of memory evaluating the gate");
@@ -238,10 +238,10 @@ json_t *sq_qc_gate_eval(const sq_qc_profile_t *p, const json_t *result)
 		json_t *mv = json_object_get(json_object_get(json_object_get(st, "metrics"), metric), "value");
 		int s = SQ_QC_PASS;
 		char *reason = 0, *vs = 0, *ts = 0;
-		if (!st) { s = SQ_QC_NA; if (asprintf(&reason, "%s: stage %s not run", metric, stage) < 0) reason = 0; }
+		if (!st) { s = SQ_QC_NA; if (asprintf(&reason, "%s: stage %s not run", metric, stage) < 0) reason = 0, soom = 1; }
 		else if (!mv) {
 			s = strcmp(sq_json_str(r, "missing", "warn"), "fail") == 0 ? SQ_QC_FAIL : SQ_QC_WARN;
-			if (asprintf(&reason, "%s not measured (%s)", metric, s == SQ_QC_FAIL ? "fail" : "warn") < 0) reason = 0;
+			if (asprintf(&reason, "%s not measured (%s)", metric, s == SQ_QC_FAIL ? "fail" : "warn") < 0) reason = 0, soom = 1;
 		} else {
 			const char *lvl = 0;
 			json_t *t = 0;
@@ -251,7 +251,8 @@ json_t *sq_qc_gate_eval(const sq_qc_profile_t *p, const json_t *result)
 				const char *unit = sq_json_str(json_object_get(json_object_get(st, "metrics"), metric), "unit", "");
 				vs = fmt_value(mv);
 				ts = fmt_threshold(kind, t);
-				if (asprintf(&reason, "%s = %s%s%s %s (%s)", metric, vs ? vs : "?", *unit ? " " : "", unit, ts ? ts : "?", lvl) < 0) reason = 0;
+				if (!vs || !ts) soom = 1;   /* a value or threshold text lost to a failed allocation */
+				if (asprintf(&reason, "%s = %s%s%s %s (%s)", metric, vs ? vs : "?", *unit ? " " : "", unit, ts ? ts : "?", lvl) < 0) reason = 0, soom = 1;
 			}
 		}
 		json_t *c = json_pack("{s:s,s:s,s:O?,s:s,s:O?,s:O?,s:s,s:s?}", "metric", metric, "stage", stage,
@@ -284,7 +285,8 @@ json_t *sq_qc_gate_eval(const sq_qc_profile_t *p, const json_t *result)
 	json_object_set_new(g, "complete", json_boolean(complete));
 	json_object_set_new(g, "override", json_null());
 	json_object_set_new(g, "deliverable", json_boolean(sq_qc_gate_deliverable(g)));
-	if (sq_qc_oom_check("gate") < 0) { json_decref(g); return 0; }
+	if (soom) sq_log_error("out of memory evaluating the gate");
+	if (sq_qc_oom_check("gate") < 0 || soom) { json_decref(g); return 0; }
 	return g;
 }
 
