@@ -23,6 +23,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include "seqa/cli.h"
 #include "seqa/durable.h"
 #include "seqa/json.h"
 #include "seqa/log.h"
@@ -271,7 +272,13 @@ static int start_job(sq_srv_sched_t *s, sq_srv_slot_t *sl)
 	{
 		char hdr[8192];
 		int k = snprintf(hdr, sizeof hdr, "# seqa serve: job %lld attempt %d on %s:", j.id, j.attempts, sl->name);
-		for (int i = 0; argv[i] && k < (int)sizeof hdr - 2; ++i) k += snprintf(hdr + k, sizeof hdr - (size_t)k, " %s", argv[i]);
+		const char *pn = sq_srv_jstr(j.spec, "pseudonym");
+		for (int i = 0; argv[i] && k < (int)sizeof hdr - 2; ++i) {
+			/* the lab Sample_ID stays out of logs (docs/SECURITY.md §5): "{sample}" in its place */
+			char *a = pn && *pn && strcmp(pn, j.sample) ? sq_cli_redact(argv[i], j.sample, "{sample}") : NULL;
+			k += snprintf(hdr + k, sizeof hdr - (size_t)k, " %s", a ? a : argv[i]);
+			free(a);
+		}
 		if (k > (int)sizeof hdr - 2) k = (int)sizeof hdr - 2;
 		hdr[k++] = '\n';
 		if (write(logfd, hdr, (size_t)k) < 0) { /* the log is best effort */ }
@@ -286,7 +293,9 @@ static int start_job(sq_srv_sched_t *s, sq_srv_slot_t *sl)
 	sl->phase = 0;
 	sl->n_jobs++;
 	sq_srv_db_set_pid(s->db, j.id, pid);
-	sq_log_info("job %lld (%s/%s) started on %s, pid %d, attempt %d", j.id, j.batch_id, j.sample, sl->name, pid, j.attempts);
+	sq_log_info("job %lld (%s/%s) started on %s, pid %d, attempt %d", j.id, j.batch_id,
+	            sq_srv_jstr(j.spec, "pseudonym") && *sq_srv_jstr(j.spec, "pseudonym") ? sq_srv_jstr(j.spec, "pseudonym") : j.sample,
+	            sl->name, pid, j.attempts);
 	r = 0;
 	goto out;
 fail:
