@@ -21,7 +21,7 @@ static int needs_quotes(const char *a)
 	return 0;
 }
 
-void sq_cli_set_cmdline(int argc, char *argv[])
+int sq_cli_set_cmdline(int argc, char *argv[])
 {
 	size_t n = 1;
 	for (int i = 0; i < argc; ++i) n += 4 * strlen(argv[i]) + 3;
@@ -29,7 +29,7 @@ void sq_cli_set_cmdline(int argc, char *argv[])
 	sq_cmdline_buf = calloc(n, 1);
 	sq_t0_real = sq_realtime();
 	sq_t0_cpu = sq_cputime();
-	if (!sq_cmdline_buf) return;
+	if (!sq_cmdline_buf) return SQ_ENOMEM;
 	char *p = sq_cmdline_buf;
 	for (int i = 0; i < argc; ++i) {
 		if (i) *p++ = ' ';
@@ -42,6 +42,7 @@ void sq_cli_set_cmdline(int argc, char *argv[])
 		*p++ = '\'';
 	}
 	*p = 0;
+	return 0;
 }
 
 const char *sq_cli_cmdline(void) { return sq_cmdline_buf ? sq_cmdline_buf : "seqa"; }

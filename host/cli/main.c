@@ -73,7 +73,10 @@ int main(int argc, char *argv[])
 	int i = 1;
 	const char *env = getenv("SEQA_LOG_LEVEL");
 	if (env && sq_log_parse_level(env) >= 0) sq_log_set_level(sq_log_parse_level(env));
-	sq_cli_set_cmdline(argc, argv);
+	if (sq_cli_set_cmdline(argc, argv) < 0) {   /* outputs record the command line (@PG, VCF, provenance) */
+		fprintf(stderr, "seqa: out of memory\n");
+		return SQ_EXIT_FAIL;
+	}
 	for (; i < argc && argv[i][0] == '-'; ++i) {
 		if (strcmp(argv[i], "--version") == 0) {
 			printf("seqa %s\ncommit: %s\nfeatures: %s\n", sq_version(), sq_commit(), sq_features());

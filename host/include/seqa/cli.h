@@ -30,8 +30,8 @@ int sq_cmd_demo(int argc, char *argv[]);
 int sq_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /** The full command line of this process, space-joined (for @PG, VCF header, manifest). */
 const char *sq_cli_cmdline(void);
-/** Set by main(). */
-void sq_cli_set_cmdline(int argc, char *argv[]);
+/** Set by main().  0, or SQ_ENOMEM (then sq_cli_cmdline() is only "seqa": main() stops). */
+int sq_cli_set_cmdline(int argc, char *argv[]);
 /** Copy of s (malloc'd; NULL if s is NULL or out of memory) with every occurrence of word that
  *  is not part of a longer run of letters/digits replaced by repl (SECURITY.md §5: lab sample ids
  *  never reach logs or delivered files). */
