@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include "core.h"
 #include "fqpair.h"
+#include "pair.h"
 #include "records.h"
 #include "seqa/align.h"
 #include "seqa/cli.h"
@@ -248,10 +249,13 @@ static int emit_unit(void *data, int tid, int64_t unit, const mem_pestat_t pes[4
 	int paired = p->cx.paired, r;
 	uint64_t pid = (uint64_t)(b->id0 + unit);
 	sc->n = 0;
-	if (1) {
+	if (p->samtext) {
 		sq_aln_sam_text(&p->cx, pes, pid, s, regs);
 		char *sam[2] = { s[0].sam, paired ? s[1].sam : NULL };
 		r = sq_rec_from_sam(p->h, pid, s[0].name, sam, &sc->recs, &sc->n, &sc->m, &b->sig[unit]);
+	} else {
+		r = sq_rec_build(p->cx.mopt, p->cx.idx->bns, p->cx.idx->pac, paired ? pes : NULL, pid, s, regs,
+		                 &sc->recs, &sc->n, &sc->m, &b->sig[unit]);
 	}
 	for (int k = 0; k < 1 + paired; ++k) {
 		free(s[k].sam); free(s[k].name); free(s[k].seq); free(s[k].qual); free(s[k].comment);

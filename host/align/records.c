@@ -59,14 +59,71 @@ static int cigar_str(const bam1_t *b, kstring_t *ks)
 	return 0;
 }
 
+bam1_t *sq_rec_slot(bam1_t ***recs, int *n, int *m)
+{
+	if (*n == *m) {
+		int nm = *m ? *m * 2 : 16;
+		bam1_t **t = realloc(*recs, (size_t)nm * sizeof *t);
+		if (!t) return NULL;
+		for (int i = *m; i < nm; ++i) t[i] = NULL;
+		*recs = t; *m = nm;
+	}
+	if (!(*recs)[*n] && !((*recs)[*n] = bam_init1())) return NULL;
+	return (*recs)[(*n)++];
+}
+
+int sq_rec_order_tags(bam1_t *b, uint64_t pid, int mate, int sub)
+{
+	uint32_t z = (uint32_t)pid, zs = (uint32_t)(mate << 16 | sub);
+	if (bam_aux_append(b, "zp", 'I', 4, (uint8_t *)&z) < 0 || bam_aux_append(b, "zs", 'I', 4, (uint8_t *)&zs) < 0)
+		return SQ_ENOMEM;
+	return 0;
+}
+
+int sq_rec_unit_done(bam1_t **recs, int first, int n, uint64_t pid, const char *name, int paired, sq_dupsig_t *sig)
+{
+	kstring_t mc[2] = { KS_INITIALIZE, KS_INITIALIZE };
+	int pri[2] = { -1, -1 }, r = 0;
+	memset(sig, 0, sizeof *sig);
+	sig->pid = pid;
+	sig->paired = (uint8_t)paired;
+	for (int i = first; i < n; ++i) {
+		const bam1_t *b = recs[i];
+		int mate = paired && (b->core.flag & BAM_FREAD2) ? 1 : 0;
+		if (!(b->core.flag & (BAM_FSECONDARY | BAM_FSUPPLEMENTARY)) && pri[mate] < 0) pri[mate] = i;
+	}
+	/* mate tags on primary records, and the duplicate signature */
+	for (int k = 0; k < 2; ++k) {
+		if (pri[k] < 0) continue;
+		bam1_t *b = recs[pri[k]];
+		if (!(b->core.flag & BAM_FUNMAP)) {
+			sig->mapped[k] = 1;
+			sig->tid[k] = b->core.tid;
+			sig->pos[k] = unclipped5(b);
+			sig->rev[k] = !!(b->core.flag & BAM_FREVERSE);
+			sig->score += qual_score(b);
+			if (cigar_str(b, &mc[k]) < 0) { r = SQ_ENOMEM; goto done; }
+		}
+	}
+	if (pri[0] >= 0 && pri[1] >= 0) {
+		for (int k = 0; k < 2; ++k) {
+			if (!sig->mapped[!k]) continue;
+			bam1_t *b = recs[pri[k]], *o = recs[pri[!k]];
+			if ((!bam_aux_get(b, "MC") && bam_aux_append(b, "MC", 'Z', (int)mc[!k].l + 1, (uint8_t *)mc[!k].s) < 0) ||
+			    bam_aux_update_int(b, "MQ", o->core.qual) < 0) { r = SQ_ENOMEM; goto done; }
+		}
+	}
+	parse_tile(name, &sig->tile, &sig->x, &sig->y);
+done:
+	free(mc[0].s); free(mc[1].s);
+	return r;
+}
+
 int sq_rec_from_sam(sam_hdr_t *h, uint64_t pid, const char *name, char *sam[2], bam1_t ***recs, int *n, int *m,
                     sq_dupsig_t *sig)
 {
-	kstring_t ks = KS_INITIALIZE, mc[2] = { KS_INITIALIZE, KS_INITIALIZE };
-	int first = *n, pri[2] = { -1, -1 }, r = 0;
-	memset(sig, 0, sizeof *sig);
-	sig->pid = pid;
-	sig->paired = sam[1] != NULL;
+	kstring_t ks = KS_INITIALIZE;
+	int first = *n, r = 0;
 	for (int mate = 0; mate < 2; ++mate) {
 		if (!sam[mate]) continue;
 		int sub = 0;
@@ -76,63 +133,21 @@ int sq_rec_from_sam(sam_hdr_t *h, uint64_t pid, const char *name, char *sam[2], 
 			ks.l = 0;
 			if (kputsn(p, l, &ks) < 0) { r = SQ_ENOMEM; goto fail; }
 			p += l + (e ? 1 : 0);
-			if (*n == *m) {
-				int nm = *m ? *m * 2 : 256;
-				bam1_t **t = realloc(*recs, (size_t)nm * sizeof *t);
-				if (!t) { r = SQ_ENOMEM; goto fail; }
-				for (int i = *m; i < nm; ++i) t[i] = NULL;
-				*recs = t; *m = nm;
-			}
-			if (!(*recs)[*n] && !((*recs)[*n] = bam_init1())) { r = SQ_ENOMEM; goto fail; }
-			bam1_t *b = (*recs)[*n];
+			bam1_t *b = sq_rec_slot(recs, n, m);
+			if (!b) { r = SQ_ENOMEM; goto fail; }
 			if (sam_parse1(&ks, h, b) < 0) {
 				sq_log_error("cannot convert the alignment of read '%s' (internal error)", name);
 				r = SQ_EINPUT;
 				goto fail;
 			}
-			uint32_t z = (uint32_t)pid, zs = (uint32_t)(mate << 16 | sub++);
-			if (bam_aux_append(b, "zp", 'I', 4, (uint8_t *)&z) < 0 || bam_aux_append(b, "zs", 'I', 4, (uint8_t *)&zs) < 0) {
-				r = SQ_ENOMEM; goto fail;
-			}
-			if (!(b->core.flag & (BAM_FSECONDARY | BAM_FSUPPLEMENTARY)) && pri[mate] < 0) pri[mate] = *n;
-			++*n;
+			if ((r = sq_rec_order_tags(b, pid, mate, sub++)) < 0) goto fail;
 		}
 	}
-	/* every read has exactly one primary line in bwa's SAM text: a mate without one means libbwa
-	 * lost text (its kstring appends ignore a failed realloc), so fail rather than write a BAM with
-	 * a record missing (allocation-failure countdown finding: exit 0 with one mate gone) */
-	for (int k = 0; k < 2; ++k)
-		if (sam[k] && pri[k] < 0) {
-			sq_log_error("no primary alignment for mate %d of read '%s' (libbwa out of memory?)", k + 1, name);
-			r = SQ_ENOMEM;
-			goto fail;
-		}
-	/* mate tags on primary records, and the duplicate signature */
-	for (int k = 0; k < 2; ++k) {
-		if (pri[k] < 0) continue;
-		bam1_t *b = (*recs)[pri[k]];
-		if (!(b->core.flag & BAM_FUNMAP)) {
-			sig->mapped[k] = 1;
-			sig->tid[k] = b->core.tid;
-			sig->pos[k] = unclipped5(b);
-			sig->rev[k] = !!(b->core.flag & BAM_FREVERSE);
-			sig->score += qual_score(b);
-			if (cigar_str(b, &mc[k]) < 0) { r = SQ_ENOMEM; goto fail; }
-		}
-	}
-	if (pri[0] >= 0 && pri[1] >= 0) {
-		for (int k = 0; k < 2; ++k) {
-			if (!sig->mapped[!k]) continue;
-			bam1_t *b = (*recs)[pri[k]], *o = (*recs)[pri[!k]];
-			if ((!bam_aux_get(b, "MC") && bam_aux_append(b, "MC", 'Z', (int)mc[!k].l + 1, (uint8_t *)mc[!k].s) < 0) ||
-			    bam_aux_update_int(b, "MQ", o->core.qual) < 0) { r = SQ_ENOMEM; goto fail; }
-		}
-	}
-	parse_tile(name, &sig->tile, &sig->x, &sig->y);
-	free(ks.s); free(mc[0].s); free(mc[1].s);
+	if ((r = sq_rec_unit_done(*recs, first, *n, pid, name, sam[1] != NULL, sig)) < 0) goto fail;
+	free(ks.s);
 	return 0;
 fail:
 	*n = first;
-	free(ks.s); free(mc[0].s); free(mc[1].s);
+	free(ks.s);
 	return r;
 }

@@ -21,6 +21,15 @@ typedef struct {
 int sq_rec_from_sam(sam_hdr_t *h, uint64_t pid, const char *name, char *sam[2], bam1_t ***recs, int *n, int *m,
                     sq_dupsig_t *sig);
 
+/** The next record of a unit's list (*recs grown, the bam1_t allocated once and reused):
+ *  NULL on ENOMEM. */
+bam1_t *sq_rec_slot(bam1_t ***recs, int *n, int *m);
+/** The private tags the sorter orders by: zp (pair index), zs (mate << 16 | record index). */
+int sq_rec_order_tags(bam1_t *b, uint64_t pid, int mate, int sub);
+/** Once the unit's records recs[first, n) exist (with zp/zs): MC (when absent) and MQ on
+ *  the primary records, as samtools fixmate, and the duplicate signature.  0 or SQ_ENOMEM. */
+int sq_rec_unit_done(bam1_t **recs, int first, int n, uint64_t pid, const char *name, int paired, sq_dupsig_t *sig);
+
 /* ---- sorter ------------------------------------------------------------------------------ */
 typedef struct sq_sorter_s sq_sorter_t;
 sq_sorter_t *sq_sorter_init(sam_hdr_t *h, const char *tmp_prefix, int64_t mem_limit);

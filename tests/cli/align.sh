@@ -6,6 +6,9 @@
 #    spilling sort;
 #  - simulated 2x150 reads (seqa simulate over a GRCh38 chr21 slice): primary contig/pos/strand
 #    equal to bwa mem's for >= 99.5% of reads, fraction within 5 bp of the truth >= bwa mem's;
+#  - every record (fields and tags) equal to bwa mem's on the real reads and on a pairing stress
+#    set (swapped/other-contig mates, chimeras, short and N-rich reads; paired and single-end),
+#    and the records built directly byte-identical to bwa's SAM text parsed;
 #  - bad input: mismatched mates, truncated gzip, missing/mismatched index, empty input,
 #    unwritable output, disk full -> clear error, right exit code, nothing that looks complete.
 . tests/lib.sh
@@ -42,6 +45,26 @@ if len(sys.argv) > 3:   # truth from seqa simulate names: CONTIG_POS1_POS2_STRAN
     res["near_a"], res["near_b"] = near(a), near(b)
 print(" ".join("%s=%s" % kv for kv in res.items()))
 PY
+# every record bwa mem writes (primary + supplementary) vs ours, all 11 fields and bwa's tags;
+# ours may add MQ (as samtools fixmate) and the duplicate flag; RG tags are ignored
+cat > $d/recs.py <<'PY'
+import sys, subprocess
+def load(f, ours):
+    out = subprocess.run(['samtools', 'view', f], capture_output=True, text=True, check=True).stdout
+    d = {}
+    for l in out.splitlines():
+        t = l.split('\t'); fl = int(t[1])
+        if ours: fl &= ~0x400
+        tags = sorted(x for x in t[11:] if not x.startswith('RG:') and not (ours and x.startswith('MQ:')))
+        d.setdefault((t[0], fl & 0xc0, fl & 0x900, t[2], t[3]), []).append((fl,) + tuple(t[2:11]) + tuple(tags))
+    return d
+a, b = load(sys.argv[1], False), load(sys.argv[2], True)
+keys = set(a) | set(b)
+same = sum(1 for k in keys if sorted(a.get(k, [])) == sorted(b.get(k, [])))
+print("records=%d identical=%d supplementary=%d" % (len(keys), same, sum(1 for k in keys if k[2] & 0x800)))
+for k in [k for k in keys if sorted(a.get(k, [])) != sorted(b.get(k, []))][:2]: print('#', k, a.get(k), b.get(k))
+sys.exit(0 if same == len(keys) else 1)
+PY
 
 # ---- real reads --------------------------------------------------------------------------
 cp $TINY/q.fa $d/q.fa && bwa index $d/q.fa 2>/dev/null && samtools faidx $d/q.fa
@@ -77,6 +100,7 @@ python3 -c "import json; m = json.load(open('$d/t2.bam.markdup.json')); assert m
 out=$(python3 $d/cmp.py $d/bwa.sam $d/t2.bam); echo "# real reads vs bwa mem: $out"
 echo "$out" | python3 -c "import sys; d = dict(x.split('=') for x in sys.stdin.read().split()); sys.exit(0 if float(d['frac']) >= 0.995 else 1)" \
 	&& t_ok "primary placements equal bwa mem's" || t_fail "primary placements: $out"
+out=$(python3 $d/recs.py $d/bwa.sam $d/t2.bam) && t_ok "real reads: every record equals bwa mem's, all fields and tags ($out)" || t_fail "real reads: records differ from bwa mem: $out"
 # tags bwa mem writes, and the mate tags
 samtools view $d/t2.bam | awk '!and($2, 4)' 2>/dev/null | head -1 > /dev/null
 for tag in NM MD AS XS MC MQ; do
@@ -112,6 +136,50 @@ if [ -r $CHR21 ] && $SEQA simulate --help >/dev/null 2>&1; then
 		&& t_ok "simulated: primary placements equal bwa mem's (>= 99.5%)" || t_fail "simulated placements: $out"
 	echo "$out" | python3 -c "import sys; d = dict(x.split('=') for x in sys.stdin.read().split()); sys.exit(0 if float(d['near_b']) >= float(d['near_a']) and float(d['near_b']) > 0.9 else 1)" \
 		&& t_ok "simulated: within 5 bp of truth at least as often as bwa mem" || t_fail "truth: $out"
+
+	# pairing stress set over 2 contigs: real + simulated pairs, swapped mates, mates on the
+	# other contig, chimeric reads, short and N-rich reads.  Records built directly (pair.c)
+	# must be byte-identical to bwa's own SAM text parsed (SEQA_ALIGN_SAMTEXT=1), and every
+	# record must equal bwa mem's, paired and single-end.
+	cat $d/q.fa $d/c21.fa > $d/multi.fa && bwa index $d/multi.fa 2>/dev/null && samtools faidx $d/multi.fa
+	python3 - $d/r1.fq $d/r2.fq $d/sim_R1.fq.gz $d/sim_R2.fq.gz $d/mix <<'PY'
+import gzip, random, sys
+random.seed(5)
+def rd(f):
+    with (gzip.open if f.endswith('.gz') else open)(f, 'rt') as fh: L = fh.read().split('\n')
+    return [(L[i + 1], L[i + 3]) for i in range(0, len(L) - 3, 4)]
+t1, t2, a1, a2 = (rd(f) for f in sys.argv[1:5])
+o1, o2 = open(sys.argv[5] + '_R1.fq', 'w'), open(sys.argv[5] + '_R2.fq', 'w')
+def w(n, x, y):
+    o1.write('@%s\n%s\n+\n%s\n' % (n, x[0], x[1])); o2.write('@%s\n%s\n+\n%s\n' % (n, y[0], y[1]))
+for i in range(len(t1)): w('t%d' % i, t1[i], t2[i])
+for i in range(min(len(a1), 6000)):
+    x, j, k = random.random(), random.randrange(len(a2)), random.randrange(len(t1))
+    if x < .15: w('sw%d' % i, a1[i], a2[j])
+    elif x < .30: w('ch%d' % i, (a1[i][0][:80] + t1[k][0][80:150], a1[i][1][:80] + t1[k][1][80:150]), a2[i])
+    elif x < .40: w('oc%d' % i, a1[i], t2[k])
+    elif x < .45:
+        l = random.randrange(10, 60); w('sh%d' % i, (a1[i][0][:l], a1[i][1][:l]), a2[i])
+    elif x < .50:
+        s = list(a1[i][0])
+        for p in random.sample(range(len(s)), 40): s[p] = 'N'
+        w('nn%d' % i, (''.join(s), a1[i][1]), a2[i])
+    else: w('ok%d' % i, a1[i], a2[i])
+PY
+	for mode in pe se; do
+		m2="-2 $d/mix_R2.fq"; b2=$d/mix_R2.fq; [ $mode = se ] && m2="" && b2=""
+		SEQA_ALIGN_SAMTEXT=1 $SEQA align -r $d/multi.fa -1 $d/mix_R1.fq $m2 -o $d/mix.$mode.bam -t 2 --backend cpu 2>/dev/null && mv $d/mix.$mode.bam $d/mix.$mode.txt.bam
+		$SEQA align -r $d/multi.fa -1 $d/mix_R1.fq $m2 -o $d/mix.$mode.bam -t 2 --backend cpu 2>$d/mix.log
+		a=$(bgzip -dc $d/mix.$mode.txt.bam | md5sum); b=$(bgzip -dc $d/mix.$mode.bam | md5sum)
+		[ -s $d/mix.$mode.bam ] && [ "$a" = "$b" ] && t_ok "$mode: direct records byte-identical to bwa's SAM text parsed" \
+			|| t_fail "$mode: direct records differ from bwa's SAM text parsed ($(tail -1 $d/mix.log))"
+		bwa mem -K 10000000 $d/multi.fa $d/mix_R1.fq $b2 2>/dev/null > $d/mix.$mode.sam
+		out=$(python3 $d/recs.py $d/mix.$mode.sam $d/mix.$mode.bam) && t_ok "$mode stress set: every record equals bwa mem's ($out)" || t_fail "$mode stress set vs bwa mem: $out"
+	done
+	n_oc=$(samtools view -F 0x90c -f 1 $d/mix.pe.bam | awk '$7 != "=" && $7 != "*"' | wc -l)
+	n_sa=$(samtools view -c -f 0x800 $d/mix.pe.bam); n_un=$(samtools view -c -f 4 $d/mix.pe.bam); n_np=$(samtools view -c -f 1 -F 0x80e $d/mix.pe.bam)
+	msg="stress set is not trivial (mates on other contigs $n_oc, supplementary $n_sa, unmapped $n_un, not proper $n_np)"
+	[ "$n_oc" -gt 10 ] && [ "$n_sa" -gt 10 ] && [ "$n_un" -gt 10 ] && [ "$n_np" -gt 100 ] && t_ok "$msg" || t_fail "$msg"
 else
 	t_skip "GRCh38 chr21 slice or seqa simulate absent"
 fi
