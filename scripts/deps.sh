@@ -11,7 +11,8 @@ PKGS="build-essential pkg-config zlib1g-dev libhts-dev libbwa-dev libjansson-dev
       ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo libcurl4 libcurl4-gnutls-dev
       libssl-dev libsodium-dev libsqlite3-dev libmicrohttpd-dev
       samtools bcftools tabix bwa dwgsim freebayes xxd bowtie2-examples
-      fastp multiqc chromium jq curl pciutils openssl python3-pip python3-yaml"
+      fastp multiqc chromium jq curl pciutils openssl python3-pip python3-yaml
+      valgrind gdb"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
