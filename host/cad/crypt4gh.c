@@ -57,16 +57,16 @@ static void aead_seal(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, size_t
 	crypto_aead_chacha20poly1305_ietf_encrypt(out, &clen, in, m, NULL, 0, NULL, nonce, key);
 }
 
-/* c = ciphertext || tag (len >= 16); 0 if authentic (plaintext in out), -1 if not. */
+/* c = ciphertext || tag (len >= 16); 0 if authentic (plaintext in out), -1 if not.  Only the tag
+ * check decides "not authentic": an OpenSSL failure before it (out of memory) falls back to
+ * libsodium rather than calling a good segment corrupted. */
 static int aead_open(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *ct, size_t len, const uint8_t nonce[12], const uint8_t key[32])
 {
 	size_t m = len - 16;
 	int l1 = 0, l2 = 0;
-	if (c && m <= (size_t)INT32_MAX) {
-		if (EVP_CipherInit_ex(c, NULL, NULL, key, nonce, 0) != 1 || EVP_CipherUpdate(c, out, &l1, ct, (int)m) != 1 ||
-		    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, 16, (void *)(ct + m)) != 1) return -1;
+	if (c && m <= (size_t)INT32_MAX && EVP_CipherInit_ex(c, NULL, NULL, key, nonce, 0) == 1 &&
+	    EVP_CipherUpdate(c, out, &l1, ct, (int)m) == 1 && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, 16, (void *)(ct + m)) == 1)
 		return EVP_CipherFinal_ex(c, out + l1, &l2) == 1 && (size_t)(l1 + l2) == m ? 0 : -1;
-	}
 	unsigned long long plen;
 	return crypto_aead_chacha20poly1305_ietf_decrypt(out, &plen, NULL, ct, len, NULL, 0, nonce, key) == 0 && plen == m ? 0 : -1;
 }
