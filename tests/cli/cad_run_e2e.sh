@@ -42,6 +42,14 @@ $SEQA outbox decrypt --sk $P/cad.c4gh $S/manifest.json.c4gh $T/dec.manifest.json
 	&& t_ok "the inbox's manifest decrypts identical to the signed one in the outbox" || t_fail "manifest copy"
 grep -q '"sample_id": "PSN-1"' $S/manifest.json && ! grep -q '"S1\.' $S/manifest.json && t_ok "manifest names the pseudonym only" || t_fail "pseudonym in manifest"
 grep -q '"md5"' $S/manifest.json && grep -q '"indication": "RD-BONE"' $S/manifest.json && t_ok "manifest: contig MD5s, indication" || t_fail "manifest content"
+grep -q "$(sha256sum $T/S_R1.fq.gz | cut -c1-64)" $S/manifest.json && grep -q "$(sha256sum $T/S_R2.fq.gz | cut -c1-64)" $S/manifest.json \
+	&& t_ok "manifest: SHA-256 of both input FASTQ files" || t_fail "manifest input SHA-256"
+if command -v crypt4gh >/dev/null 2>&1; then   # the GA4GH reference implementation (PyPI)
+	crypt4gh decrypt --sk $P/cad.c4gh < $S/PSN-1.vcf.gz.c4gh > $T/pydec.vcf.gz 2>/dev/null && cmp -s $T/pydec.vcf.gz $T/a/S1.vcf.gz \
+		&& t_ok "the inbox's VCF decrypts with PyPI crypt4gh to the run's file" || t_fail "PyPI crypt4gh decryption of the inbox copy"
+else
+	t_skip "crypt4gh (PyPI) not installed: reference-tool decryption of the inbox copy not checked"
+fi
 $SEQA verify --platform-key $P/platform-keys/plat1.pub --sk $P/cad.c4gh --receipt-key $P/cad.sign.pub $S >/dev/null 2>&1 \
 	&& t_ok "seqa verify of the inbox copy" || t_fail "seqa verify"
 # a rerun of the same sample queues nothing new, and nothing is delivered twice
