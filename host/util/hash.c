@@ -28,6 +28,9 @@ static int g_init_ret = SQ_ENOMEM;
 
 static void global_init_once(void)
 {
+	/* the default context too (crypt4gh's ciphers, libcurl use it): set up now, and its failure
+	 * seen (NULL) instead of a context with NULL locks used later */
+	if (!OSSL_LIB_CTX_get0_global_default()) return;
 	if ((g_libctx = OSSL_LIB_CTX_new()) && (g_sha256 = EVP_MD_fetch(g_libctx, "SHA256", NULL))
 	    && (g_md5 = EVP_MD_fetch(g_libctx, "MD5", NULL))) {
 		g_init_ret = 0;
