@@ -2,19 +2,21 @@
  *
  * bwa mem semantics (0.7.17, the linked libbwa): seeding is ours (kernels/smem.h: SMEMs +
  * suffix array on the ref/cpu/opencl/cuda backends), chaining is ours (same B-tree chaining as
- * mem_chain), extension, pairing, mate rescue, MAPQ and the SAM fields come from libbwa, so the
- * primary alignments equal bwa mem's for the same batch (see `batch_bases`).
+ * mem_chain), extension is libbwa's, pairing/mate rescue/MAPQ follow mem_sam_pe on libbwa's
+ * exported pieces and build BAM records directly (no SAM text), so the records equal bwa mem's
+ * for the same batch (see `batch_bases`).
  *
- * Pipeline (ordered, one batch index per stage): read+decompress -> seed (backend) -> chain,
- * extend, pair (n_threads) -> records + duplicate signatures -> sort buffer (spilled to
- * temporary BAMs past `sort_mem`) -> k-way merge, duplicate flags, multi-threaded BGZF, .bai
- * built while writing.  The output does not depend on n_threads or the backend.
+ * Pipeline: read+decompress (one batch ahead) -> seed (backend) + extend by chunks of reads ->
+ * pair, records + duplicate signatures (n_threads) -> sort buffer (spilled to temporary BAMs
+ * past `sort_mem`) -> k-way merge, duplicate flags, multi-threaded BGZF, .bai built while
+ * writing.  The output does not depend on n_threads or the backend.
  *
  * Outputs (written as temporaries and renamed into place, index first, BAM last):
  *   OUT.bam, OUT.bam.bai, and the duplicate metrics JSON (default OUT.bam.markdup.json).
  *
- * Thread rules: sq_aln_run is re-entrant; it uses n_threads worker threads plus a reader and
- * a writer thread.
+ * Thread rules: sq_aln_run is re-entrant; it uses n_threads worker threads plus a reader
+ * thread.  It sets glibc's M_MMAP_THRESHOLD (256 KiB) for the process and trims the heap after
+ * every batch (peak RSS).
  */
 #ifndef SEQA_ALIGN_H
 #define SEQA_ALIGN_H
