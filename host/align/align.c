@@ -43,7 +43,7 @@ void sq_aln_opt_init(sq_aln_opt_t *o)
 	o->backend = "auto";
 	o->n_threads = 1;
 	o->batch_bases = 10000000;
-	o->sort_mem = 64LL << 20;
+	o->sort_mem = 48LL << 20;
 	o->level = -1;
 	o->optical_dist = 100;
 	o->mark_dups = 1;

@@ -25,7 +25,7 @@ static void usage(FILE *fp)
 	"      --rg STR           read group line, e.g. '@RG\\tID:x\\tSM:y\\tPL:ILLUMINA'\n"
 	"      --batch-size N     bases per batch, both mates (bwa mem -K) [10000000]\n"
 	"      --sort-mem N       bytes of records held before spilling to temporary files,\n"
-	"                         K/M/G suffixes [64M]\n"
+	"                         K/M/G suffixes [48M]\n"
 	"      --tmp PREFIX       temporary file prefix [OUT.tmp.PID]\n"
 	"      --dup-metrics FILE duplicate metrics JSON [OUT.markdup.json]\n"
 	"      --optical-dist N   optical duplicate pixel distance [100]\n"

@@ -33,7 +33,7 @@ typedef struct {
 	const char *tmp_prefix;   /* temporary sort files (NULL: OUT.tmp.PID) */
 	int n_threads;            /* >= 1 */
 	int64_t batch_bases;      /* bases per batch (both mates): bwa mem -K; default 10,000,000 */
-	int64_t sort_mem;         /* bytes of records held before spilling (default 64 MiB) */
+	int64_t sort_mem;         /* bytes of records held before spilling (default 48 MiB) */
 	int level;                /* BAM compression level (-1: htslib default) */
 	int optical_dist;         /* optical duplicate pixel distance (default 100, as Picard) */
 	int mark_dups;            /* 1 (default): mark duplicates */
