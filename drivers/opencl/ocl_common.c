@@ -1,5 +1,6 @@
 /* seqa — shared OpenCL helpers; see ocl_common.h. */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -103,12 +104,18 @@ static int probe_isolated(cl_device_type want)
 		}
 		close(fd[1]);
 		if (pid < 0) { close(fd[0]); pthread_mutex_unlock(&mu); return 1; }
-		ssize_t n = read(fd[0], &seen, sizeof seen);
+		/* a driver that hangs in the child (some are not fork-safe) must not hang seqa: 60 s */
+		struct pollfd pf = { .fd = fd[0], .events = POLLIN };
+		int pr;
+		while ((pr = poll(&pf, 1, 60000)) < 0 && errno == EINTR) {}
+		if (pr == 0) kill(pid, SIGKILL);
+		ssize_t n = pr > 0 ? read(fd[0], &seen, sizeof seen) : -1;
 		close(fd[0]);
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
 		if (n != (ssize_t)sizeof seen || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 			seen = 0;
-			if (WIFSIGNALED(st))
+			if (pr == 0) sq_log_warn("the OpenCL probe did not answer in 60 s (a driver hung): OpenCL not used");
+			else if (WIFSIGNALED(st))
 				sq_log_warn("the OpenCL probe crashed (signal %d, in the ICD loader or a vendor driver): OpenCL not used",
 				            WTERMSIG(st));
 			else sq_log_debug("the OpenCL probe failed (exit %d): OpenCL not used", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
