@@ -13,8 +13,9 @@
 # (docs/SECURITY.md §8), which is a KNOWN line and a skip:
 #   align: any function of libbwa.a (its text symbols, from nm: mem_chain2aln, mem_pair,
 #          mem_reg2aln, mem_mark_primary_se_core, bwa_gen_cigar2, bns_get_seq, ksw_*...) does not
-#          check malloc; klib's kbtree macros (bwa's kbtree.h, instantiated in host/align/core.c
-#          build_chains) do not either;
+#          check malloc (nor does it when it hands a NULL buffer to a libc string function);
+#          klib's kbtree macros (bwa's kbtree.h, instantiated in host/align/core.c build_chains)
+#          do not either;
 #   qc:    htslib 1.16 fai_load (fai_insert_index: strdup and kh_put unchecked), called from
 #          sq_qc_vcf (libhts has no symbols here: the signature is "libhts, called by sq_qc_vcf").
 # Without gdb no crash can be attributed, so every crash fails.  SEQA_FAULT_STRICT=1: the list is
@@ -64,7 +65,9 @@ n_deliv() { $SEQA outbox list -o $d/o/ob.db --json 2>/dev/null | python3 -c "imp
 total=0; bad_total=0
 # third-party crash signatures (extended regex over where_crash's "0:FUNC[@LIB] 1:FUNC ...")
 BWA_A=${BWA_A:-/usr/lib/libbwa.a}
-KNOWN_align="^0:($( { nm "$BWA_A" 2>/dev/null | awk '$2 ~ /^[Tt]$/ {print $3}'; echo build_chains; echo 'kb_[a-z0-9_]*'; } | sort -u | tr '\n' '|' | sed 's/|$//')) "
+BWA_F="($( { nm "$BWA_A" 2>/dev/null | awk '$2 ~ /^[Tt]$/ {print $3}'; echo build_chains; echo 'kb_[a-z0-9_]*'; } | sort -u | tr '\n' '|' | sed 's/|$//'))"
+# in libbwa/kbtree, or in a libc string function (memcpy of a NULL buffer...) that libbwa called
+KNOWN_align="^0:$BWA_F |^0:__(mem|str)[a-z0-9_]*(@[^ ]*)? 1:$BWA_F "
 KNOWN_qc='^0:[^ ]*@libhts[.]so[.0-9]* 1:sq_qc_vcf '
 # where_crash CMD N: the innermost frames of the crash at point N (gdb): "0:FUNC[@LIB] 1:FUNC ..."
 where_crash() {
