@@ -12,8 +12,8 @@
  *
  * Memory (see README, seqa align): index (bwt + sa + pac + the CPU backend's occurrence and
  * dense suffix-array tables) + 2 batches of reads (--batch-size) + one chunk of seeds +
- * sort buffer (--sort-mem) + 64 bytes per pair of duplicate signatures (the only term that
- * grows with the input; duplicate marking at the end needs ~3x that).
+ * sort buffer (--sort-mem) + 56 bytes per pair of duplicate signatures (the only term that
+ * grows with the input; duplicate marking at the end needs ~200 bytes per pair).
  */
 #include <errno.h>
 #include <pthread.h>
