@@ -105,6 +105,8 @@ static int sample_fill(sq_fq_batch_t *b, sq_fq_sample_t *s, const char *id, cons
 	/* NULL: column/member missing, already reported */
 	if (pseudo && !*pseudo)
 		sq_fq_sample_err(s, SQ_FQ_SHEET_VALUE, file, 0, line, "sample '%s': Pseudonym is empty", id);
+	else if (pseudo && !valid_sample_id(pseudo))   /* it names folders and delivered files */
+		sq_fq_sample_err(s, SQ_FQ_SHEET_VALUE, file, 0, line, "sample '%s': Pseudonym '%s' is longer than 100 characters or has characters other than letters, digits, '-' and '_'", id, pseudo);
 	if (!ind) ;
 	else if (!*ind)
 		sq_fq_sample_err(s, SQ_FQ_SHEET_VALUE, file, 0, line, "sample '%s': Indication is empty", id);
