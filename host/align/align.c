@@ -153,7 +153,7 @@ typedef struct {
 	volatile int abort;
 	int err_read;
 	int64_t n_pairs_read;
-	sq_dupsig_t *sig; int64_t n_sig, m_sig;
+	sq_dupset_t *dups;                /* duplicate keys, spilled past sort_mem / 2 */
 	int64_t n_records, n_mapped, n_proper, n_secsupp;
 } pipe_t;
 
@@ -278,21 +278,6 @@ static int emit_unit(void *data, int tid, int64_t unit, const mem_pestat_t pes[4
 	return r;
 }
 
-/* The batch's signatures join the run's (batch order, so pid order). */
-static int keep_sigs(pipe_t *p, const batch_t *b)
-{
-	if (p->n_sig + b->n_sig > p->m_sig) {
-		int64_t m = p->n_sig + b->n_sig;
-		m += m / 2 + 1024;
-		sq_dupsig_t *t = sq_realloc(p->sig, (size_t)m * sizeof *t);
-		if (!t) return SQ_ENOMEM;
-		p->sig = t; p->m_sig = m;
-	}
-	memcpy(p->sig + p->n_sig, b->sig, (size_t)b->n_sig * sizeof *b->sig);
-	p->n_sig += b->n_sig;
-	return 0;
-}
-
 static void log_memory(int64_t idx, int n_units)
 {
 	long pages = 0, rss = 0;
@@ -404,6 +389,7 @@ int sq_aln_run(const sq_aln_opt_t *o, sq_aln_stats_t *st)
 	if (o->tmp_prefix) snprintf(tmp_prefix, lo + 4096, "%s.%d", o->tmp_prefix, (int)getpid());
 	else snprintf(tmp_prefix, lo + 4096, "%s.tmp.%d", o->out, (int)getpid());
 	if (!(p.sort = sq_sorter_init(p.h, tmp_prefix, o->sort_mem))) { sq_log_error("out of memory"); r = SQ_ENOMEM; goto done; }
+	if (!(p.dups = sq_dupset_init(tmp_prefix, o->sort_mem / 2, o->optical_dist))) { sq_log_error("out of memory"); r = SQ_ENOMEM; goto done; }
 
 	/* run the pipeline: reader thread -> (seed, extend, pair, records -> sorter) on n_threads */
 	if (!(p.scr = sq_calloc((size_t)o->n_threads, sizeof *p.scr))) { r = SQ_ENOMEM; goto done; }
@@ -418,7 +404,7 @@ int sq_aln_run(const sq_aln_opt_t *o, sq_aln_stats_t *st)
 		emit_ud_t u = { &p, b };
 		b->n_sig = nu;
 		if (!(b->sig = sq_calloc((size_t)nu + 1, sizeof *b->sig))) r = SQ_ENOMEM;
-		if (r < 0 || (r = sq_aln_core_batch(&p.cx, b->reads, b->n, b->id0, emit_unit, &u)) < 0 || (r = keep_sigs(&p, b)) < 0) {
+		if (r < 0 || (r = sq_aln_core_batch(&p.cx, b->reads, b->n, b->id0, emit_unit, &u)) < 0 || (o->mark_dups && (r = sq_dupset_add(p.dups, b->sig, b->n_sig)) < 0)) {
 			batch_free(b);
 			pipe_abort(&p);
 			break;
@@ -445,7 +431,8 @@ int sq_aln_run(const sq_aln_opt_t *o, sq_aln_stats_t *st)
 	sq_aln_dup_t dm;
 	memset(&dm, 0, sizeof dm);
 	if (o->mark_dups) {
-		dupbm = sq_dup_mark(p.sig, p.n_sig, (uint64_t)p.n_pairs_read, o->optical_dist, &dm);
+		if (sq_dupset_n_spills(p.dups) > 0) sq_log_debug("duplicate keys: %lld sorted runs on disk", (long long)sq_dupset_n_spills(p.dups));
+		dupbm = sq_dupset_finish(p.dups, (uint64_t)p.n_pairs_read, &dm);
 		if (!dupbm) { r = SQ_ENOMEM; goto done; }
 		dm.secondary_supp = p.n_secsupp;
 	}
@@ -491,10 +478,11 @@ done:
 	if (fp) hts_close(fp);
 	if (r < 0 && tmp_bam) { unlink(tmp_bam); unlink(tmp_bai); }
 	sq_sorter_destroy(p.sort);
+	sq_dupset_destroy(p.dups);
 	if (p.h) sam_hdr_destroy(p.h);
 	sq_fqp_close(p.fq);
 	if (p.cx.mopt) sq_aln_ctx_close(&p.cx);
-	free(p.sig); free(dupbm); free(rg);
+	free(dupbm); free(rg);
 	free(tmp_bam); free(tmp_bai); free(bai); free(json); free(tmp_prefix);
 	return r;
 }

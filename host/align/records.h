@@ -46,8 +46,22 @@ void sq_sorter_set_threads(sq_sorter_t *s, int n);
 void sq_sorter_destroy(sq_sorter_t *s);
 
 /* ---- duplicates -------------------------------------------------------------------------- */
-/** Mark duplicates from all signatures (any order).  Returns a bitmap (2 bits per pid:
- *  mate 1, mate 2) sized n_pid, and the metrics.  NULL on ENOMEM. */
+/* Duplicate sets in bounded memory: signatures become pair keys (both 5' ends) and fragment
+ * ends, held in memory up to mem_limit bytes, past it sorted and appended as runs to two
+ * temporary files (TMP_PREFIX.dup-pairs, .dup-ends) that finish merges with a heap; the
+ * result is the same as sorting everything in memory (the orders are total). */
+typedef struct sq_dupset_s sq_dupset_t;
+/** mem_limit <= 0: never spill.  NULL on ENOMEM. */
+sq_dupset_t *sq_dupset_init(const char *tmp_prefix, int64_t mem_limit, int optical_dist);
+/** Add signatures (any order).  0 or < -1 (logged: ENOMEM, cannot write the run file). */
+int sq_dupset_add(sq_dupset_t *d, const sq_dupsig_t *sig, int64_t n);
+int64_t sq_dupset_n_spills(const sq_dupset_t *d);
+/** The bitmap (2 bits per pid: mate 1, mate 2) sized n_pid, and the metrics.  NULL on error
+ *  (logged).  Call once. */
+uint8_t *sq_dupset_finish(sq_dupset_t *d, uint64_t n_pid, sq_aln_dup_t *m);
+/** Remove the temporary files, free. */
+void sq_dupset_destroy(sq_dupset_t *d);
+/** All in memory: the same as init(NULL, 0) + add + finish + destroy. */
 uint8_t *sq_dup_mark(sq_dupsig_t *sig, int64_t n, uint64_t n_pid, int optical_dist, sq_aln_dup_t *m);
 /** Write the metrics JSON durably.  0 or SQ_EOUTPUT. */
 int sq_dup_write_json(const char *path, const sq_aln_dup_t *m, const char *library);

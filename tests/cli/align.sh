@@ -116,6 +116,12 @@ $SEQA align -r $d/q.fa -1 $d/r1.fq.gz -2 $d/r2.fq.gz -o $d/sp.bam -t 2 --sort-me
 grep -q "[1-9][0-9]* sort spills" $d/sp.log && t_ok "small --sort-mem spills" || t_fail "no spill: $(tail -3 $d/sp.log)"
 $SEQA align -r $d/q.fa -1 $d/r1.fq.gz -2 $d/r2.fq.gz -o $d/sp2.bam -t 2 --sort-mem 1M --batch-size 100000 --backend cpu --rg '@RG\tID:tiny\tSM:NA12878\tLB:lib1\tPL:ILLUMINA' 2>/dev/null
 t_check "ref and cpu backends, spilled sort: identical records" [ "$(body $d/sp.bam)" = "$(body $d/sp2.bam)" ]
+# duplicate keys past sort_mem/2 go to sorted runs on disk, merged at the end: same flags, same metrics
+SEQA_LOG_LEVEL=debug $SEQA align -r $d/q.fa -1 $d/r1.fq.gz -2 $d/r2.fq.gz -o $d/sp3.bam -t 2 --sort-mem 64K --batch-size 100000 --backend cpu --rg '@RG\tID:tiny\tSM:NA12878\tLB:lib1\tPL:ILLUMINA' 2>$d/sp3.log
+grep -q "duplicate keys: [1-9][0-9]* sorted runs on disk" $d/sp3.log && t_ok "small --sort-mem spills duplicate keys" || t_fail "no duplicate-key runs: $(grep -i dup $d/sp3.log | tail -2)"
+t_check "duplicate keys spilled: identical records ($(samtools view -c -f 0x400 $d/sp3.bam) duplicates)" \
+	[ "$(body $d/sp3.bam)" = "$(body $d/sp2.bam)" ] && [ "$(samtools view -c -f 0x400 $d/sp3.bam)" -gt 0 ]
+t_check "duplicate keys spilled: identical duplicate metrics" cmp -s $d/sp3.bam.markdup.json $d/sp2.bam.markdup.json
 if $SEQA align -r $d/q.fa -1 $d/r1.fq.gz -2 $d/r2.fq.gz -o $d/cl.bam -t 2 --backend opencl --rg '@RG\tID:tiny\tSM:NA12878\tLB:lib1\tPL:ILLUMINA' 2>$d/cl.log; then
 	t_check "--backend opencl: identical records" [ "$(body $d/cl.bam)" = "$ref" ]
 	samtools view -H $d/cl.bam | grep -q 'backend=opencl;device=opencl:' && t_ok "@PG names the OpenCL device" || t_fail "@PG device"
