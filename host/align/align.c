@@ -338,7 +338,7 @@ int sq_aln_run(const sq_aln_opt_t *o, sq_aln_stats_t *st)
 	uint8_t *dupbm = NULL;
 	htsFile *fp = NULL;
 	pthread_t th_r;
-	int th_r_on = 0;
+	int th_r_on = 0, dup_written = 0;
 	memset(&p, 0, sizeof p);
 	memset(st, 0, sizeof *st);
 	pthread_mutex_init(&p.in.mu, NULL); pthread_cond_init(&p.in.cv, NULL);
@@ -455,12 +455,14 @@ int sq_aln_run(const sq_aln_opt_t *o, sq_aln_stats_t *st)
 		if (!lb && rg) lb = rg_field(rg, "ID:");
 		r = sq_dup_write_json(o->dup_json ? o->dup_json : json, &dm, lb ? lb : "");
 		free(lb);
+		dup_written = 1;   /* possibly under its final name even when r < 0 (directory fsync) */
 		if (r < 0) goto done;
 	}
 	/* index first, BAM last: a BAM under its final name is complete */
 	if ((r = sq_durable_rename(tmp_bai, bai)) < 0 || (r = sq_durable_rename(tmp_bam, o->out)) < 0) {
 		sq_log_error("cannot move the output into place as '%s'", o->out);
 		unlink(bai);
+		unlink(o->out);   /* renamed before its directory sync failed: not a complete result */
 		goto done;
 	}
 	st->n_pairs = o->r2 ? p.n_pairs_read : 0;
@@ -477,6 +479,7 @@ done:
 	scratch_free(&p, o->n_threads);
 	if (fp) hts_close(fp);
 	if (r < 0 && tmp_bam) { unlink(tmp_bam); unlink(tmp_bai); }
+	if (r < 0 && dup_written) unlink(o->dup_json ? o->dup_json : json);   /* no metrics without their BAM */
 	sq_sorter_destroy(p.sort);
 	sq_dupset_destroy(p.dups);
 	if (p.h) sam_hdr_destroy(p.h);

@@ -28,7 +28,7 @@ if [ ! -f "$SHIM" ]; then t_skip "fault_alloc: $SHIM not built"; t_done; exit 0;
 if ldd "$SEQA" 2>/dev/null | grep -q 'lib[at]san'; then t_skip "fault_alloc: $SEQA is sanitizer-built (the shim replaces malloc)"; t_done; exit 0; fi
 case "$SHIM" in /*) ;; *) SHIM=$PWD/$SHIM;; esac
 P=${ALLOC_POINTS:-20}; [ -n "$SEQA_FAULT_FULL" ] && P=400
-d=$(t_tmp ${FAULT_TMP:-fault_alloc})   # FAULT_TMP: another scratch name (concurrent runs)
+d=$(t_tmp ${FAULT_TMP:-fault_alloc.$$})   # per process (other checkouts' make test may run concurrently); removed on success
 # a private copy of the binary under test (the shared tree's ./seqa may be relinked meanwhile)
 cp "$SEQA" $d/seqa && SEQA=$d/seqa && $SEQA --version >/dev/null || { t_fail "fault_alloc: copy of $SEQA"; t_done; exit 1; }
 samtools faidx "$src" 17:420001-450000 | sed '1s/.*/>chr17s/' > $d/ref.fa
@@ -126,4 +126,5 @@ for c in ${FAULT_ALLOC_CMDS:-ingest align call qc outbox}; do
 	[ $crashes -eq 0 ] || t_skip "alloc countdown $c: $crashes of $npt points crash inside listed third-party code (known limit, docs/SECURITY.md §8; SEQA_FAULT_STRICT=1 fails on them)"
 done
 echo "# allocation-failure points covered: $total${SEQA_FAULT_FULL:+ (SEQA_FAULT_FULL)}"
+[ "$_f" -eq 0 ] && [ -z "$FAULT_TMP" ] && rm -rf "$d"
 t_done

@@ -13,7 +13,7 @@
 . tests/lib.sh
 src=$SHARED/data/human/human_g1k_v37.chr17_1Mb.fasta
 if [ ! -r "$src" ]; then t_skip "run_privacy: $src absent"; t_done; exit 0; fi
-d=$(t_tmp ${PRIV_TMP:-run_privacy})
+d=$(t_tmp ${PRIV_TMP:-run_privacy.$$})   # per process (concurrent runs); removed on success
 samtools faidx "$src" 17:420001-450000 | sed '1s/.*/>chr17s/' > $d/ref.fa
 $SEQA index $d/ref.fa 2>/dev/null && $SEQA simulate -r $d/ref.fa -o $d/S -c 5 -s 3 2>/dev/null \
 	&& $SEQA outbox keygen --sign $d/p.sk $d/p.pk 2>/dev/null && $SEQA outbox keygen --c4gh $d/c.sk $d/c.pk 2>/dev/null \
@@ -95,4 +95,5 @@ t_check "batch: no folder named by a lab id" [ ! -e $d/batch/$L2 -a ! -e $d/batc
 check "batch: stderr and --json results" $d/batch.err $d/batch.out
 check "batch: run.json, qc.json, qc.html, VCF, gVCF of both samples" $d/batch/PSN-000*/run.json $d/batch/PSN-000*/qc.* \
 	$d/batch/PSN-000*/*.vcf.gz
+[ "$_f" -eq 0 ] && [ -z "$PRIV_TMP" ] && rm -rf "$d"
 t_done
