@@ -392,8 +392,9 @@ static int finish_vcf(const char *path, int commit)
 	tmp_name(path, 0, t, sizeof t), tmp_name(path, 1, ti, sizeof ti);
 	snprintf(fi, sizeof fi, "%s.tbi", path);
 	if (!commit) { unlink(t), unlink(ti); return 0; }
-	if (ends_with(path, ".gz") && sq_durable_rename(ti, fi) < 0) return SQ_EOUTPUT;
-	return sq_durable_rename(t, path) < 0 ? SQ_EOUTPUT : 0;
+	if (ends_with(path, ".gz") && sq_durable_rename(ti, fi) < 0) { unlink(t); return SQ_EOUTPUT; }
+	if (sq_durable_rename(t, path) < 0) { unlink(fi); return SQ_EOUTPUT; }   /* no index without its file */
+	return 0;
 }
 
 /* Write the VCF (gvcf = 0) or gVCF (1) and its tabix index to temporaries (tmp_name());

@@ -104,9 +104,13 @@ int main(int argc, char *argv[])
 			return SQ_EXIT_UNSUPP;
 		}
 		int ret = c->fn(argc - i, argv + i);
-		/* a failure always says something: exit 1 is what unexpected errors (out of memory) map to */
-		if (ret == SQ_EXIT_FAIL && sq_log_errors() == 0)
-			sq_log_error("seqa %s failed (out of memory or an internal error; no more specific message)", argv[i]);
+		/* a failure always says something (fault-injection finding: exit 1 or 5 without a word
+		 * when an allocation failed on a path that returned an error code only) */
+		if ((ret == SQ_EXIT_FAIL || ret == SQ_EXIT_IO || ret == SQ_EXIT_OUTPUT || ret == SQ_EXIT_DEVICE || ret == SQ_EXIT_REMOTE)
+		    && sq_log_errors() == 0)
+			sq_log_error("seqa %s failed with exit %d (%s); no more specific cause was logged (out of memory?)", argv[i], ret,
+			             ret == SQ_EXIT_IO ? "cannot read input" : ret == SQ_EXIT_OUTPUT ? "cannot write output"
+			             : ret == SQ_EXIT_DEVICE ? "device error" : ret == SQ_EXIT_REMOTE ? "delivery error" : "internal error");
 		if (fflush(stdout) != 0) {
 			fprintf(stderr, "seqa %s: cannot write standard output\n", argv[i]);
 			return SQ_EXIT_OUTPUT;

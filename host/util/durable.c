@@ -56,6 +56,46 @@ int sq_fsync_dir(const char *path)
 	return ret;
 }
 
+/* The directory of path, opened before a rename: everything that can fail for want of memory
+ * happens before the file takes its final name (fault-injection finding: the directory sync's
+ * allocation failed after the rename, so an error exit left a complete-looking output). */
+static int open_dir_of(const char *path)
+{
+	char *cp = sq_strdup(path);
+	int fd, e;
+	if (!cp) return -1;
+	fd = open(dirname(cp), O_RDONLY | O_DIRECTORY);
+	e = errno;
+	free(cp);
+	errno = e;
+	return fd;
+}
+
+/* rename tmp to path and sync the directory (dfd, closed here); on any failure nothing is left
+ * under path: a rename whose directory sync failed is not durable, so it is undone */
+static int rename_sync(const char *tmp, const char *path, int dfd)
+{
+	if (dfd < 0) {
+		sq_log_error("cannot open the directory of '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		return SQ_EOUTPUT;
+	}
+	if (rename(tmp, path) != 0) {
+		sq_log_error("cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+		unlink(tmp);
+		close(dfd);
+		return SQ_EOUTPUT;
+	}
+	if (fsync(dfd) != 0) {
+		sq_log_error("cannot sync directory of '%s': %s", path, strerror(errno));
+		unlink(path);
+		close(dfd);
+		return SQ_EOUTPUT;
+	}
+	close(dfd);
+	return 0;
+}
+
 int sq_durable_rename(const char *tmp, const char *path)
 {
 	int fd = open(tmp, O_RDONLY);
@@ -66,12 +106,7 @@ int sq_durable_rename(const char *tmp, const char *path)
 		return SQ_EOUTPUT;
 	}
 	close(fd);
-	if (rename(tmp, path) != 0) {
-		sq_log_error("cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-		unlink(tmp);
-		return SQ_EOUTPUT;
-	}
-	return sq_fsync_dir(path);
+	return rename_sync(tmp, path, open_dir_of(path));
 }
 
 int sq_durable_commit(sq_durable_t *d)
@@ -86,12 +121,7 @@ int sq_durable_commit(sq_durable_t *d)
 		ret = SQ_EOUTPUT;
 	}
 	d->fp = 0;
-	if (ret == 0) {
-		if (rename(d->tmp, d->path) != 0) {
-			sq_log_error("cannot rename '%s' to '%s': %s", d->tmp, d->path, strerror(errno));
-			ret = SQ_EOUTPUT;
-		} else ret = sq_fsync_dir(d->path);
-	}
+	if (ret == 0) ret = rename_sync(d->tmp, d->path, open_dir_of(d->path));
 	if (ret != 0) unlink(d->tmp);
 	free(d->path), free(d->tmp), free(d);
 	return ret;

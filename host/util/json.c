@@ -1,4 +1,5 @@
 /* seqa — helpers over jansson; see seqa/json.h. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "seqa/json.h"
@@ -16,9 +17,13 @@ json_t *sq_json_load(const char *path)
 
 int sq_json_save(const json_t *j, const char *path)
 {
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *s;
 	int ret;
-	if (!s) { sq_log_error("cannot serialise JSON for '%s'", path); return SQ_ENOMEM; }
+	/* jansson's dump can drop a key whose copy failed and still return text (fault-injection
+	 * finding: '  : "0.1.0"' in a report written with exit 0): a failed malloc sets ENOMEM */
+	errno = 0;
+	s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (!s || errno == ENOMEM) { free(s); sq_log_error("cannot serialise JSON for '%s' (out of memory)", path); return SQ_ENOMEM; }
 	size_t n = strlen(s);
 	s[n] = '\n'; /* json_dumps leaves room for NUL: we swap it for a newline and write n+1 */
 	ret = sq_durable_write(path, s, n + 1);
@@ -28,8 +33,10 @@ int sq_json_save(const json_t *j, const char *path)
 
 int sq_json_print(const json_t *j, FILE *fp)
 {
+	errno = 0;   /* see sq_json_save */
 	if (json_dumpf(j, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 || fputc('\n', fp) == EOF)
 		return SQ_EOUTPUT;
+	if (errno == ENOMEM) { sq_log_error("JSON output incomplete (out of memory)"); return SQ_ENOMEM; }
 	return 0;
 }
 
