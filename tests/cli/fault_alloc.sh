@@ -6,8 +6,8 @@
 # outbox: a fault-free retry then holds exactly one delivery).  Each command's allocation count A
 # is measured first; by default (make test) N = 1..6 plus ALLOC_POINTS (20) evenly spaced points
 # up to A; SEQA_FAULT_FULL=1 uses 400 points per command (a full sweep of every N is ~90 000 runs:
-# see docs/SECURITY.md for what was run); ALLOC_TAIL=K adds the last K allocations of each
-# command (where outputs are committed).  Prints the number of points covered per command.
+# see docs/SECURITY.md for what was run); ALLOC_TAIL=K (default 12) adds the last K allocations
+# of each command, where outputs are committed.  Prints the number of points covered per command.
 # FAULT_ALLOC_CMDS limits the commands.  Every command is strict: a crash, hang, silent wrong
 # output, error without a message or output left behind fails, except a crash whose innermost
 # frame (gdb backtrace of the same point) is in third-party code listed below with its reason
@@ -84,7 +84,7 @@ for c in ${FAULT_ALLOC_CMDS:-ingest align call qc outbox}; do
 	[ $rc -eq 0 ] && [ -n "$A" ] || { t_fail "$c: fault-free run under the shim (exit $rc)"; continue; }
 	mv $d/o $d/ref_$c
 	# ALLOC_TAIL=K adds the last K allocations (where outputs are committed)
-	pts=$(awk -v a=$A -v p=$P -v t=${ALLOC_TAIL:-0} 'BEGIN{for(i=1;i<=6;i++)print i; for(i=1;i<=p;i++){n=int(6+i*(a-6)/p); if(n>6)print n}; for(i=a-t;i<=a;i++) if(i>6 && t>0) print i}' | sort -n | uniq)
+	pts=$(awk -v a=$A -v p=$P -v t=${ALLOC_TAIL:-12} 'BEGIN{for(i=1;i<=6;i++)print i; for(i=1;i<=p;i++){n=int(6+i*(a-6)/p); if(n>6)print n}; for(i=a-t;i<=a;i++) if(i>6 && t>0) print i}' | sort -n | uniq)
 	npt=0; bad=0; clean_err=0; absorbed=0; crashes=0
 	for N in $pts; do
 		npt=$((npt + 1))
