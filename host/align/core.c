@@ -8,6 +8,7 @@
  * estimate is mem_pestat's, restated.  Pairing and records are the emit callback's (pair.c).
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core.h"
@@ -405,34 +406,73 @@ void sq_aln_sam_text(const sq_aln_ctx_t *cx, const mem_pestat_t pes[4], uint64_t
 	mem_reg2sam(cx->mopt, cx->idx->bns, cx->idx->pac, s, regs, 0, 0);
 }
 
+typedef struct {                /* seeding of one chunk on its own thread (device seeders) */
+	sq_aln_ctx_t *cx;
+	bseq1_t *reads;
+	int k, r;
+	seeds_t s;
+	double t;
+} seed_job_t;
+
+static void *seed_thread(void *data)
+{
+	seed_job_t *j = data;
+	double t0 = sq_realtime();
+	j->r = seed_batch(j->cx, j->reads, j->k, &j->s);
+	j->t = sq_realtime() - t0;
+	return NULL;
+}
+
 int sq_aln_core_batch(sq_aln_ctx_t *cx, bseq1_t *reads, int n, int64_t id0, sq_aln_emit_f emit, void *ud)
 {
-	seeds_t s;
-	work_t w = { cx, reads, &s, NULL, {{0}}, id0, 0, 0 };
+	seed_job_t cur, nxt;
+	work_t w = { cx, reads, &cur.s, NULL, {{0}}, id0, 0, 0 };
 	emit_t e = { &w, emit, ud };
 	double t_seed = 0, t0 = sq_realtime(), t1;
-	int r = 0;
-	memset(&s, 0, sizeof s);
+	int r = 0, nxt_on = 0;
+	pthread_t th;
+	/* a device seeds the next chunk while the CPU threads extend this one; CPU seeding uses the
+	 * same threads as extension, so there it runs in turn */
+	int overlap = strcmp(sq_seed_backend_kind(cx->be), "cpu") != 0 && strcmp(sq_seed_backend_kind(cx->be), "ref") != 0;
+	memset(&cur, 0, sizeof cur);
+	memset(&nxt, 0, sizeof nxt);
 	w.regs = sq_calloc((size_t)n + 1, sizeof *w.regs);
 	if (!w.regs) { r = SQ_ENOMEM; goto done; }
 	/* Seeding and extension go by chunks of EXT_CHUNK reads, so that the seeds (SMEMs and
-	 * suffix-array values, several times the reads' size) exist for one chunk at a time; only
-	 * the alignment regions of the whole batch are kept, for its insert-size estimate. */
+	 * suffix-array values, several times the reads' size) exist for at most two chunks at a
+	 * time; only the alignment regions of the whole batch are kept, for its insert-size
+	 * estimate. */
 	for (int c0 = 0; c0 < n; c0 += EXT_CHUNK) {
 		int k = n - c0 < EXT_CHUNK ? n - c0 : EXT_CHUNK;
-		t1 = sq_realtime();
-		r = seed_batch(cx, reads + c0, k, &s);
-		t_seed += sq_realtime() - t1;
+		if (nxt_on) {                             /* seeded while the previous chunk extended */
+			pthread_join(th, NULL); nxt_on = 0;
+			cur = nxt; memset(&nxt, 0, sizeof nxt);
+			t_seed += cur.t;
+			r = cur.r;
+		} else {
+			t1 = sq_realtime();
+			r = seed_batch(cx, reads + c0, k, &cur.s);
+			t_seed += sq_realtime() - t1;
+		}
 		if (r < 0) goto done;
+		if (overlap && c0 + k < n) {
+			nxt.cx = cx; nxt.reads = reads + c0 + k;
+			nxt.k = n - (c0 + k) < EXT_CHUNK ? n - (c0 + k) : EXT_CHUNK;
+			if (pthread_create(&th, NULL, seed_thread, &nxt) == 0) nxt_on = 1;
+			else { seeds_free(&nxt.s); overlap = 0; }   /* no thread: seed in turn */
+		}
+		w.s = &cur.s;
 		w.base = c0;
 		if ((r = sq_for(cx->n_threads, w_align, &w, k)) < 0 || (r = w.err) < 0) goto done;
-		seeds_free(&s);
+		seeds_free(&cur.s);
 	}
 	if (cx->paired && (r = pestat(cx->mopt, cx->idx->bns->l_pac, n, w.regs, w.pes)) < 0) goto done;
 	if ((r = sq_for(cx->n_threads, w_emit, &e, cx->paired ? n / 2 : n)) == 0) r = w.err;
 done:
+	if (nxt_on) pthread_join(th, NULL);
 	if (w.regs) { for (int i = 0; i < n; ++i) free(w.regs[i].a); free(w.regs); }
-	seeds_free(&s);
+	seeds_free(&cur.s);
+	seeds_free(&nxt.s);
 	cx->t_seed += t_seed;
 	cx->t_extend += sq_realtime() - t0 - t_seed;
 	return r;

@@ -142,6 +142,13 @@ if [ -r $CHR21 ] && $SEQA simulate --help >/dev/null 2>&1; then
 		&& t_ok "simulated: primary placements equal bwa mem's (>= 99.5%)" || t_fail "simulated placements: $out"
 	echo "$out" | python3 -c "import sys; d = dict(x.split('=') for x in sys.stdin.read().split()); sys.exit(0 if float(d['near_b']) >= float(d['near_a']) and float(d['near_b']) > 0.9 else 1)" \
 		&& t_ok "simulated: within 5 bp of truth at least as often as bwa mem" || t_fail "truth: $out"
+	# more reads than one seeding chunk (16384): a device seeds the next chunk while the CPU
+	# extends this one; the records must not change
+	if $SEQA align -r $d/c21.fa -1 $d/sim_R1.fq.gz -2 $d/sim_R2.fq.gz -o $d/sim.cl.bam -t 2 --backend opencl 2>$d/sim.cl.log; then
+		t_check "simulated, --backend opencl (seeding overlapped with extension): identical records" [ "$(body $d/sim.cl.bam)" = "$(body $d/sim.bam)" ]
+	else
+		t_skip "no OpenCL device ($(tail -1 $d/sim.cl.log))"
+	fi
 
 	# pairing stress set over 2 contigs: real + simulated pairs, swapped mates, mates on the
 	# other contig, chimeric reads, short and N-rich reads.  Records built directly (pair.c)
