@@ -361,7 +361,7 @@ int sq_aln_run(const sq_aln_opt_t *o, sq_aln_stats_t *st)
 		if ((r = sq_aln_ctx_open(&p.cx, o->ref, o->backend, o->n_threads, o->r2 != NULL, in_bytes)) < 0) goto done;
 	}
 	if ((r = check_index(o->ref, p.cx.idx->bns)) < 0) goto done;
-	snprintf(st->backend, sizeof st->backend, "%s", sq_seed_backend_name(p.cx.be));
+	snprintf(st->backend, sizeof st->backend, "%s", sq_seeder_name(p.cx.be));
 	if (rg) { /* bwa_set_rg wants the escaped form ("\\t") and returns the unescaped line */
 		char *esc = sq_malloc(2 * strlen(rg) + 1), *q = esc, *u = NULL;
 		if (esc) {
@@ -377,7 +377,7 @@ int sq_aln_run(const sq_aln_opt_t *o, sq_aln_stats_t *st)
 		free(u);
 	}
 	if (!rg) bwa_rg_id[0] = 0;
-	p.h = make_header(p.cx.idx->bns, rg, sq_seed_backend_kind(p.cx.be), sq_seed_backend_name(p.cx.be));
+	p.h = make_header(p.cx.idx->bns, rg, sq_dev_kind_name(sq_seeder_kind(p.cx.be)), sq_seeder_name(p.cx.be));
 	if (!p.h) { sq_log_error("cannot build the BAM header"); r = SQ_EINVAL; goto done; }
 	size_t lo = strlen(o->out) + 64;
 	tmp_bam = sq_malloc(lo); tmp_bai = sq_malloc(lo); bai = sq_malloc(lo); json = sq_malloc(lo); tmp_prefix = sq_malloc(lo + 4096);

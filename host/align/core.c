@@ -185,7 +185,7 @@ static void seeds_free(seeds_t *s)
 	memset(s, 0, sizeof *s);
 }
 
-static int run_seeding(sq_aln_ctx_t *cx, sq_seed_backend_t *be, seeds_t *s)
+static int run_seeding(sq_aln_ctx_t *cx, sq_seeder_t *be, seeds_t *s)
 {
 	int n = s->n, r = 0;
 	int nc = n < SEED_CHUNK ? n : SEED_CHUNK;
@@ -207,7 +207,7 @@ static int run_seeding(sq_aln_ctx_t *cx, sq_seed_backend_t *be, seeds_t *s)
 		if (!t) { r = SQ_ENOMEM; goto done; }
 		slots = t;
 		sq_smem_job_t job = { k, s->seq + s->off[c0], coff, moff, slots, n_mem };
-		if ((r = sq_seed_backend_smem(be, &job)) < 0) goto done;
+		if ((r = sq_seeder_smem(be, &job)) < 0) goto done;
 		int64_t need = n_all;
 		for (int i = 0; i < k; ++i) need += n_mem[i];
 		if (need > m_all) {
@@ -239,7 +239,7 @@ static int run_seeding(sq_aln_ctx_t *cx, sq_seed_backend_t *be, seeds_t *s)
 	if (!s->rows || !s->sa) { r = SQ_ENOMEM; goto done; }
 	for (int i = 0; i < n; ++i)
 		sq_smem_sa_rows(&cx->so, (int)(s->mstart[i + 1] - s->mstart[i]), s->mem + s->mstart[i], s->rows + s->sa_off[i]);
-	r = sq_seed_backend_sa(be, nrows, s->rows, s->sa);
+	r = sq_seeder_sa(be, nrows, s->rows, s->sa);
 done:
 	free(coff); free(moff); free(n_mem); free(slots);
 	return r;
@@ -264,7 +264,7 @@ static int seed_batch(sq_aln_ctx_t *cx, bseq1_t *reads, int n, seeds_t *s)
 	}
 	int r = run_seeding(cx, cx->be, s);
 	if (r < 0 && r != SQ_ENOMEM && cx->be_cpu && cx->be_cpu != cx->be) {
-		sq_log_warn("seeding backend %s failed on a batch; re-running it on the CPU", sq_seed_backend_name(cx->be));
+		sq_log_warn("seeding backend %s failed on a batch; re-running it on the CPU", sq_seeder_name(cx->be));
 		++cx->n_fallbacks;
 		r = run_seeding(cx, cx->be_cpu, s);
 	}
@@ -433,7 +433,7 @@ int sq_aln_core_batch(sq_aln_ctx_t *cx, bseq1_t *reads, int n, int64_t id0, sq_a
 	pthread_t th;
 	/* a device seeds the next chunk while the CPU threads extend this one; CPU seeding uses the
 	 * same threads as extension, so there it runs in turn */
-	int overlap = strcmp(sq_seed_backend_kind(cx->be), "cpu") != 0 && strcmp(sq_seed_backend_kind(cx->be), "ref") != 0;
+	int overlap = sq_seeder_kind(cx->be) != SQ_DEV_CPU && sq_seeder_kind(cx->be) != SQ_DEV_REF;
 	memset(&cur, 0, sizeof cur);
 	memset(&nxt, 0, sizeof nxt);
 	w.regs = sq_calloc((size_t)n + 1, sizeof *w.regs);
@@ -500,19 +500,19 @@ int sq_aln_ctx_open(sq_aln_ctx_t *cx, const char *ref, const char *backend, int 
 	cx->so.split_width = cx->mopt->split_width;
 	cx->so.max_mem_intv = (int)cx->mopt->max_mem_intv;
 	cx->so.max_occ = cx->mopt->max_occ;
-	cx->be = sq_seed_backend_open(backend, &cx->fmi, &cx->so, n_threads);
+	cx->be = sq_aln_seeder_open(backend, &cx->fmi, &cx->so, n_threads);
 	if (!cx->be) return strcmp(backend, "cuda") == 0 ? SQ_EUNSUPP : SQ_EDEVICE;
-	cx->be_cpu = strcmp(sq_seed_backend_kind(cx->be), "cpu") == 0 ? cx->be
-	           : sq_seed_backend_open("cpu", &cx->fmi, &cx->so, n_threads);
+	cx->be_cpu = sq_seeder_kind(cx->be) == SQ_DEV_CPU ? cx->be
+	           : sq_seeder_open(SQ_DEV_CPU, &cx->fmi, &cx->so, n_threads);
 	if (!cx->be_cpu) return SQ_ENOMEM;
-	sq_seed_backend_tune(cx->be, input_bytes);
+	sq_seeder_tune(cx->be, input_bytes);
 	return 0;
 }
 
 void sq_aln_ctx_close(sq_aln_ctx_t *cx)
 {
-	if (cx->be_cpu && cx->be_cpu != cx->be) sq_seed_backend_close(cx->be_cpu);
-	sq_seed_backend_close(cx->be);
+	if (cx->be_cpu && cx->be_cpu != cx->be) sq_seeder_close(cx->be_cpu);
+	sq_seeder_close(cx->be);
 	if (cx->idx) bwa_idx_destroy(cx->idx);
 	free(cx->mopt);
 	memset(cx, 0, sizeof *cx);

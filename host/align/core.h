@@ -11,7 +11,7 @@ typedef struct {
 	mem_opt_t *mopt;
 	sq_fmi_t fmi;
 	sq_smem_opt_t so;
-	sq_seed_backend_t *be, *be_cpu;   /* be_cpu: fallback when a device fails a batch */
+	sq_seeder_t *be, *be_cpu;   /* be_cpu: fallback when a device fails a batch */
 	int n_threads, paired, n_fallbacks;
 	double t_seed, t_extend;
 } sq_aln_ctx_t;
