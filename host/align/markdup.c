@@ -205,7 +205,7 @@ static void heap_down(kind_t *k, int i)
 static int kind_start(kind_t *k)
 {
 	if (k->fd < 0) {   /* never spilled: sort in memory */
-		qsort(k->mem, (size_t)k->n, k->size, k->cmp);
+		if (k->n) qsort(k->mem, (size_t)k->n, k->size, k->cmp);   /* qsort(NULL, 0): UB (UBSan, single-end) */
 		k->im = 0;
 		return 0;
 	}
