@@ -3,7 +3,8 @@
 # simulated samples is submitted over the API, followed to completion, its QC fetched, and its
 # deliveries reach the inbox (enqueue + push run by the daemon); a kill -9 of the daemon
 # mid-job then a restart completes the job with outputs identical to an uninterrupted run.
-# Reference: the phage lambda genome of Debian's bowtie2-examples (no ../shared needed).
+# The batch samples are 150x (a few seconds per job) so that a poll at 0.2 s surely sees a job
+# between stages.  Reference: the phage lambda genome of Debian's bowtie2-examples (no ../shared needed).
 # Every component it needs must be built: a missing one is a failure, not a skip.
 . tests/lib.sh
 . tests/cli/serve_common.inc
@@ -31,7 +32,7 @@ fi
 # ---- data: reference, 2 simulated samples; PKI; the inbox -----------------------------------
 gzip -dc "$src" | sed '1s/^>.*/>lambda/' > "$D/ref.fa"
 $SEQA index "$D/ref.fa" 2>"$D/index.log" || { t_fail "seqa index"; t_done; exit 1; }
-for s in 1 2; do $SEQA simulate -r "$D/ref.fa" -o "$D/S$s" -c 20 -s $s --snp-rate 0.003 --indel-rate 0.0005 2>/dev/null; done
+for s in 1 2; do $SEQA simulate -r "$D/ref.fa" -o "$D/S$s" -c 150 -s $s --snp-rate 0.003 --indel-rate 0.0005 2>/dev/null; done
 # a deeper one for the crash test, so that the daemon is surely killed mid-job
 $SEQA simulate -r "$D/ref.fa" -o "$D/S3" -c 60 -s 3 --snp-rate 0.003 --indel-rate 0.0005 2>/dev/null
 [ -s "$D/S1_R1.fq.gz" ] && [ -s "$D/S2_R2.fq.gz" ] && [ -s "$D/S3_R2.fq.gz" ]; t_check "samples simulated" [ $? -eq 0 ]
