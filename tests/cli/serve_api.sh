@@ -68,8 +68,8 @@ code=$(api POST /api/v1/batches "$TOK_PIPE")
 
 # follow progress: seen running with a stage and progress between 0 and 100
 seen_progress() { api GET "/api/v1/batches/$B1" "$TOK_PIPE" >/dev/null; jq -e '[.jobs[] | select(.state == "running" and .progress > 0 and .progress < 100)] | length > 0' < "$BODY_FILE" >/dev/null; }
-wait_until 20 seen_progress; t_check "progress reported while running" [ $? -eq 0 ]
-states=$(wait_jobs "$B1" "$TOK_PIPE" 40)
+wait_until 60 seen_progress; t_check "progress reported while running" [ $? -eq 0 ]
+states=$(wait_jobs "$B1" "$TOK_PIPE" 180)
 t_check "both jobs done ($states)" [ "$states" = "done,done" ]
 t_check "progress 100 and stage finished" [ "$(jq '[.jobs[] | select(.progress == 100 and .stage == "finished")] | length' < "$BODY_FILE")" = 2 ]
 t_check "stage timings recorded" [ "$(jq '[.jobs[].stage_times | length] | min' < "$BODY_FILE")" = 4 ]
@@ -104,28 +104,28 @@ t_check "cancel of a finished job: 409" [ "$(api POST "/api/v1/jobs/$JA/cancel" 
 BODY=$(printf '{"samples":[{"id":"C","r1":"%s","r2":"%s"}]}' "$DA/in/C_R1.fq" "$DA/in/C_R2.fq")
 api POST /api/v1/batches "$TOK_PIPE" >/dev/null; BC=$(jq -r .id < "$BODY_FILE"); JC=$(jq -r '.jobs[0].id' < "$BODY_FILE")
 is_running() { [ "$(job_field "$JC" state "$TOK_TECH")" = running ] && [ "$(job_field "$JC" progress "$TOK_TECH")" != 0 ]; }
-wait_until 20 is_running
+wait_until 60 is_running
 t_check "cancel a running job: 202" [ "$(api POST "/api/v1/jobs/$JC/cancel" "$TOK_TECH")" = 202 ]
-states=$(wait_jobs "$BC" "$TOK_TECH" 20)
+states=$(wait_jobs "$BC" "$TOK_TECH" 180)
 t_check "job cancelled ($states)" [ "$states" = cancelled ]
 sleep 0.5
 t_check "its process group is gone" [ -z "$(pgrep -f "fake_run.sh run .* --sample C " 2>/dev/null)" ]
 t_check "cancelled job did not finish its stages" [ ! -f "$DA/data/batches/$BC/C/.seqa/stage-qc.json" ]
 t_check "retry the cancelled job: 202" [ "$(api POST "/api/v1/jobs/$JC/retry" "$TOK_TECH")" = 202 ]
-states=$(wait_jobs "$BC" "$TOK_TECH" 20)
+states=$(wait_jobs "$BC" "$TOK_TECH" 180)
 t_check "retried job completes ($states)" [ "$states" = done ]
 
 # ---- kill -9 of the daemon mid-job, restart, same outputs as an uninterrupted run -------------
 BODY=$(printf '{"samples":[{"id":"K","r1":"%s","r2":"%s"}]}' "$DA/in/K_R1.fq" "$DA/in/K_R2.fq")
 api POST /api/v1/batches "$TOK_PIPE" >/dev/null; BK=$(jq -r .id < "$BODY_FILE"); JK=$(jq -r '.jobs[0].id' < "$BODY_FILE")
 mid_job() { p=$(job_field "$JK" progress "$TOK_TECH"); [ "${p%.*}" -ge 50 ] && [ "${p%.*}" -lt 75 ]; }
-wait_until 20 mid_job; t_check "job K is mid-way (align done, call running)" [ $? -eq 0 ]
+wait_until 60 mid_job; t_check "job K is mid-way (align done, call running)" [ $? -eq 0 ]
 kill -9 "$SRV_PID"; wait "$SRV_PID" 2>/dev/null
 sleep 0.3
 t_check "the job's process died with the daemon" [ -z "$(pgrep -f "fake_run.sh run .* --sample K " 2>/dev/null)" ]
 t_check "interrupted: no qc record yet" [ ! -f "$DA/data/batches/$BK/K/.seqa/stage-qc.json" ]
 srv_start "$D" "$D/seqa.conf" || t_fail "daemon restarts"
-states=$(wait_jobs "$BK" "$TOK_TECH" 30)
+states=$(wait_jobs "$BK" "$TOK_TECH" 180)
 t_check "after restart the job completes ($states)" [ "$states" = done ]
 t_check "second attempt" [ "$(job_field "$JK" attempts "$TOK_TECH")" = 2 ]
 grep -q "ingest: done before, skipped" "$DA/data/logs/job-$JK.log"; t_check "finished stages were not redone" [ $? -eq 0 ]

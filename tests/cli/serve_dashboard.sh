@@ -31,7 +31,7 @@ BODY=$(printf '{"samples":[{"id":"A","pseudonym":"P-A","indication":"RD-BONE","s
 	"$DA/in/A_R1.fq" "$DA/in/A_R2.fq" "$DA/in/B_R1.fq" "$DA/in/B_R2.fq" "$DA/in/C_R1.fq" "$DA/in/C_R2.fq")
 api POST /api/v1/batches "$TOK_PIPE" >/dev/null
 B=$(jq -r .id < "$BODY_FILE")
-states=$(wait_jobs "$B" "$TOK_TECH" 30)
+states=$(wait_jobs "$B" "$TOK_TECH" 180)
 JA=$(jq -r '.jobs[] | select(.sample == "A") | .id' < "$BODY_FILE")
 
 chrome() { # chrome OUT URL [extra args]: DOM after scripts ran (virtual time), to OUT

@@ -155,7 +155,7 @@ grep -q '^seqa_outbox_delivered 3$' "$BODY_FILE"; t_check "metrics: 3 delivered"
 # ---- a failed QC gate: held, not delivered; a technician overrides it; then delivered ------------
 BODY=$(printf '{"samples":[{"id":"S4","pseudonym":"PSN-0004","indication":"RD-MITO","sex":"male","r1":"%s","r2":"%s"}]}' "$DA/S2_R1.fq.gz" "$DA/S2_R2.fq.gz")
 api POST /api/v1/batches "$TOK_PIPE" >/dev/null; B4=$(jq -r .id < "$BODY_FILE"); J4=$(jq -r '.jobs[0].id' < "$BODY_FILE")
-states=$(wait_jobs "$B4" "$TOK_TECH" 60)
+states=$(wait_jobs "$B4" "$TOK_TECH" 180)
 [ "$states" = held ] && [ "$(job_field "$J4" qc "$TOK_TECH")" = fail ]; t_check "failed gate: job held ($states), QC verdict fail" [ $? -eq 0 ]
 sleep 2
 api GET /api/v1/deliveries "$TOK_TECH" >/dev/null
@@ -163,7 +163,7 @@ t_check "held sample not queued for delivery" [ "$(jq '[.deliveries[] | select(.
 BODY='{"reason":"validated by a second method"}'
 t_check "pipeline may not override a gate: 403" [ "$(api POST "/api/v1/jobs/$J4/override" "$TOK_PIPE")" = 403 ]
 t_check "technician overrides the failed gate: 202" [ "$(api POST "/api/v1/jobs/$J4/override" "$TOK_TECH")" = 202 ]
-states=$(wait_jobs "$B4" "$TOK_TECH" 60)
+states=$(wait_jobs "$B4" "$TOK_TECH" 180)
 t_check "after the override the job is done ($states)" [ "$states" = done ]
 O4=$(jq -r '.jobs[0].outdir' < "$BODY_FILE")
 [ "$(jq -r '.gate.override.who // .gate.override.by // empty' "$O4/qc.json")" = tech ]; t_check "the override (who) is recorded in the gate" [ $? -eq 0 ]

@@ -72,11 +72,11 @@ api GET /api/v1/runs "$TOK_TECH" >/dev/null
 t_check "the incomplete run is not recorded" [ "$(jq '.runs | length' < "$BODY_FILE")" = 0 ]
 : > "$RUN/CopyComplete.txt"
 one() { [ "$(n_batches)" = 1 ]; }
-wait_until 10 one; t_check "submitted after CopyComplete.txt" [ $? -eq 0 ]
+wait_until 60 one; t_check "submitted after CopyComplete.txt" [ $? -eq 0 ]
 [ "$(jq -r '.batches[0].source' < "$BODY_FILE")" = "$RUN" ] && [ "$(jq -r '.batches[0].client' < "$BODY_FILE")" = watcher ]
 t_check "the batch comes from the run folder, by the watcher" [ $? -eq 0 ]
 B=$(jq -r '.batches[0].id' < "$BODY_FILE")
-states=$(wait_jobs "$B" "$TOK_TECH" 30)
+states=$(wait_jobs "$B" "$TOK_TECH" 180)
 t_check "its 2 samples ran ($states)" [ "$states" = "done,done" ]
 t_check "sample metadata from [Seqa_Data]" [ "$(jq -r '[.jobs[].spec.pseudonym] | sort | join(",")' < "$BODY_FILE")" = "P-0001,P-0002" ]
 t_check "FASTQ found in the run folder" [ "$(jq -r '.jobs[] | select(.sample == "S2") | .spec.r2' < "$BODY_FILE")" = "$RUN/Analysis/1/Data/fastq/S2_S2_R2_001.fastq.gz" ]
@@ -97,7 +97,7 @@ for s in S1 S2; do for r in 1 2; do printf '@%s/%d\nAC\n+\nII\n' "$s$s" $r > "$D
 : > "$D/staging/RUN2/CopyComplete.txt"
 mv "$D/staging/RUN2" "$DA/runs/RUN2"
 two() { [ "$(n_batches)" = 2 ]; }
-wait_until 10 two; t_check "a complete folder moved in is submitted" [ $? -eq 0 ]
+wait_until 60 two; t_check "a complete folder moved in is submitted" [ $? -eq 0 ]
 # complete but unusable: recorded once as rejected, nothing submitted
 mkdir -p "$DA/runs/RUN3"; cp "$RUN/RunInfo.xml" "$DA/runs/RUN3/"; : > "$DA/runs/RUN3/CopyComplete.txt"
 sleep 1.5
