@@ -22,12 +22,8 @@
 # Without gdb no crash can be attributed, so every crash fails.  SEQA_FAULT_STRICT=1: the list is
 # ignored (every crash fails).
 . tests/lib.sh
-SHIM=${SEQA_FAULT_SHIM:-${BUILD:-build}/fault/libseqa_fault.so}
-src=$SHARED/data/human/human_g1k_v37.chr17_1Mb.fasta
-if [ ! -r "$src" ]; then t_skip "fault_alloc: $src absent"; t_done; exit 0; fi
-if [ ! -f "$SHIM" ]; then t_skip "fault_alloc: $SHIM not built"; t_done; exit 0; fi
-if ldd "$SEQA" 2>/dev/null | grep -q 'lib[at]san'; then t_skip "fault_alloc: $SEQA is sanitizer-built (the shim replaces malloc)"; t_done; exit 0; fi
-case "$SHIM" in /*) ;; *) SHIM=$PWD/$SHIM;; esac
+. tests/cli/fault_common.inc
+fault_need fault_alloc
 P=${ALLOC_POINTS:-20}; [ -n "$SEQA_FAULT_FULL" ] && P=400
 d=$(t_tmp ${FAULT_TMP:-fault_alloc.$$})   # per process (other checkouts' make test may run concurrently); removed on success
 # a private copy of the binary under test (the shared tree's ./seqa may be relinked meanwhile)

@@ -8,17 +8,9 @@
 # test) ENOSPC is injected on every file and the other three errors on the BAM, the VCF, qc.json
 # and each stage record; SEQA_FAULT_FULL=1 injects all four on every file.
 . tests/lib.sh
-SHIM=${SEQA_FAULT_SHIM:-${BUILD:-build}/fault/libseqa_fault.so}
-src=$SHARED/data/human/human_g1k_v37.chr17_1Mb.fasta
-if [ ! -r "$src" ]; then t_skip "fault_io: $src absent"; t_done; exit 0; fi
-if [ ! -f "$SHIM" ]; then t_skip "fault_io: $SHIM not built"; t_done; exit 0; fi
-if ldd "$SEQA" 2>/dev/null | grep -q 'lib[at]san'; then t_skip "fault_io: $SEQA is sanitizer-built (LD_PRELOAD shim)"; t_done; exit 0; fi
-case "$SHIM" in /*) ;; *) SHIM=$PWD/$SHIM;; esac
-d=$(t_tmp fault_io)
-cp "$SEQA" $d/seqa && SEQA=$d/seqa && $SEQA --version >/dev/null || { t_fail "fault_io: copy of $SEQA"; t_done; exit 1; }
-samtools faidx "$src" 17:420001-460000 | sed '1s/.*/>chr17s/' > $d/ref.fa
-$SEQA index $d/ref.fa 2>/dev/null && $SEQA simulate -r $d/ref.fa -o $d/S -c 6 -s 7 2>/dev/null \
-	|| { t_fail "fault_io: test data"; t_done; exit 1; }
+. tests/cli/fault_common.inc
+fault_need fault_io
+fault_data fault_io 17:420001-460000 6
 run() {
 	o=$1; shift
 	env "$@" $SEQA run -r $d/ref.fa -1 $d/S_R1.fq.gz -2 $d/S_R2.fq.gz --sample S1 --pseudonym PSN-1 --indication RD-BONE \

@@ -9,18 +9,9 @@
 # After each kill: rerun exits 0, BAM/VCF/gVCF/indexes/JSON byte-identical to the reference
 # (qc.json apart from its creation time), run.json complete, no temporary file left.
 . tests/lib.sh
-SHIM=${SEQA_FAULT_SHIM:-${BUILD:-build}/fault/libseqa_fault.so}
-src=$SHARED/data/human/human_g1k_v37.chr17_1Mb.fasta
-if [ ! -r "$src" ]; then t_skip "fault_kill: $src absent"; t_done; exit 0; fi
-if [ ! -f "$SHIM" ]; then t_skip "fault_kill: $SHIM not built (make $SHIM)"; t_done; exit 0; fi
-if ldd "$SEQA" 2>/dev/null | grep -q 'lib[at]san'; then t_skip "fault_kill: $SEQA is sanitizer-built (the LD_PRELOAD shim replaces malloc)"; t_done; exit 0; fi
-case "$SHIM" in /*) ;; *) SHIM=$PWD/$SHIM;; esac
-d=$(t_tmp fault_kill)
-# a private copy of the binary under test (the shared tree's ./seqa may be relinked meanwhile)
-cp "$SEQA" $d/seqa && SEQA=$d/seqa && $SEQA --version >/dev/null || { t_fail "fault_kill: copy of $SEQA"; t_done; exit 1; }
-samtools faidx "$src" 17:300001-400000 | sed '1s/.*/>chr17s/' > $d/ref.fa
-$SEQA index $d/ref.fa 2>/dev/null && $SEQA simulate -r $d/ref.fa -o $d/S -c 10 -s 7 2>/dev/null \
-	|| { t_fail "fault_kill: test data"; t_done; exit 1; }
+. tests/cli/fault_common.inc
+fault_need fault_kill
+fault_data fault_kill 17:300001-400000 10
 run() {   # run OUTDIR [env...]: the same command line every time (it is recorded in the outputs)
 	o=$1; shift
 	env "$@" $SEQA run -r $d/ref.fa -1 $d/S_R1.fq.gz -2 $d/S_R2.fq.gz --sample S1 --pseudonym PSN-1 --indication RD-BONE \
