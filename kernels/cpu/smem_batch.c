@@ -129,147 +129,266 @@ static inline void set_intv(const sq_fmi_t *f, int c, intv_t *ik)
 	ik->qb = ik->qe = 0;
 }
 
-/* bwt_smem1 with caller scratch: prev/curr hold <= len+1 intervals, mem <= len+1. */
-static int smem1(const sq_fmi_t *f, int len, const uint8_t *q, int x, int min_intv,
-                 intv_t *mem, int *n_mem, intv_t *prev, intv_t *curr)
-{
-	intv_t ik, ok[4];
-	int i, ret, np = 0, nc = 0, nm = 0;
-	*n_mem = 0;
-	if (q[x] > 3) return x + 1;
-	if (min_intv < 1) min_intv = 1;
-	set_intv(f, q[x], &ik);
-	ik.qe = (uint32_t)x + 1;
-	for (i = x + 1; i < len; ++i) {
-		if (q[i] > 3) { curr[nc++] = ik; break; }
-		int c = 3 - q[i];
-		extend(f, &ik, ok, 0);
-		if (ok[c].x[2] != ik.x[2]) {
-			curr[nc++] = ik;
-			if (ok[c].x[2] < (uint64_t)min_intv) break;
-		}
-		ik = ok[c];
-		ik.qe = (uint32_t)i + 1;
-	}
-	if (i == len) curr[nc++] = ik;
-	for (int a = 0, b = nc - 1; a < b; ++a, --b) { intv_t t = curr[a]; curr[a] = curr[b]; curr[b] = t; }
-	ret = (int)curr[0].qe;
-	{ intv_t *t = curr; curr = prev; prev = t; np = nc; }
-	for (i = x - 1; i >= -1; --i) {
-		int c = i < 0 ? -1 : q[i] < 4 ? q[i] : -1;
-		if (c >= 0)
-			for (int j = 0; j < np; ++j) {   /* issue all of this step's loads first */
-				prefetch_row(f, prev[j].x[1] - 1);
-				prefetch_row(f, prev[j].x[1] - 1 + prev[j].x[2]);
-			}
-		nc = 0;
-		for (int j = 0; j < np; ++j) {
-			intv_t *p = &prev[j];
-			if (c >= 0) extend(f, p, ok, 1);
-			if (c < 0 || ok[c].x[2] < (uint64_t)min_intv) {
-				if (nc == 0 && (nm == 0 || (uint32_t)(i + 1) < mem[nm - 1].qb)) {
-					mem[nm] = *p;
-					mem[nm++].qb = (uint32_t)(i + 1);
-				}
-			} else if (nc == 0 || ok[c].x[2] != curr[nc - 1].x[2]) {
-				ok[c].qe = p->qe;
-				curr[nc++] = ok[c];
-			}
-		}
-		if (nc == 0) break;
-		{ intv_t *t = curr; curr = prev; prev = t; np = nc; }
-	}
-	for (int a = 0, b = nm - 1; a < b; ++a, --b) { intv_t t = mem[a]; mem[a] = mem[b]; mem[b] = t; }
-	*n_mem = nm;
-	return ret;
-}
+/* ---- SMEMs: reads walked in lock-step ----------------------------------------------------
+ *
+ * Every extension step of bwa's search depends on the interval of the step before, so within
+ * a read the occurrence lookups form a chain of cache misses (about 300 forward steps per
+ * 150-bp read over the three rounds).  Here each lane runs one read's search as a resumable
+ * machine (bwt_smem1's forward then backward phase, or bwt_seed_strategy1's forward walk),
+ * one step at a time: all lanes first prefetch the blocks their next step reads, then all
+ * step, so the misses of SMEM_LANES independent reads overlap.  Per read, the steps and their
+ * order are exactly bwa's: the SMEMs are the same, in the same order. */
 
-static int seed_strategy1(const sq_fmi_t *f, int len, const uint8_t *q, int x, int min_len,
-                          int max_intv, intv_t *m)
-{
-	intv_t ik, ok[4];
-	memset(m, 0, sizeof *m);
-	if (q[x] > 3) return x + 1;
-	set_intv(f, q[x], &ik);
-	for (int i = x + 1; i < len; ++i) {
-		if (q[i] > 3) return i + 1;
-		int c = 3 - q[i];
-		extend(f, &ik, ok, 0);
-		if (ok[c].x[2] < (uint64_t)max_intv && i - x >= min_len) {
-			*m = ok[c];
-			m->qb = (uint32_t)x;
-			m->qe = (uint32_t)i + 1;
-			return i + 1;
-		}
-		ik = ok[c];
-	}
-	return len;
-}
+#define SMEM_LANES 8
+#define SMEM_MAX_LEN 2048   /* longer reads go through kernels/ref (scratch per lane is 3x len) */
 
-static inline void emit(sq_smem_t *out, int cap, int *n, const intv_t *p)
+enum { ST_IDLE, ST_FWD, ST_BWD, ST_SS1 };     /* machine states */
+enum { P_NONE, P_SMEM, P_SS1 };               /* result waiting for the round driver */
+
+typedef struct {
+	const uint8_t *q;
+	sq_smem_t *out;
+	int len, cap, n;                   /* read, its output slots, SMEMs found so far */
+	int round, x, k, n1;               /* driver: round 1-3, next start (1, 3), next SMEM (2) */
+	int st, pend, i, start, min_intv, ret, np, nc, nm;
+	intv_t ik, res;                    /* current interval; seed_strategy1's result */
+	intv_t *prev, *curr, *mem;         /* bwt_smem1's scratch, len+1 each */
+} lane_t;
+
+static inline void emit(lane_t *L, const intv_t *p)
 {
-	if (*n < cap) {
-		sq_smem_t *o = &out[*n];
+	if (L->n < L->cap) {
+		sq_smem_t *o = &L->out[L->n];
 		o->x0 = p->x[0]; o->x1 = p->x[1]; o->x2 = p->x[2]; o->qb = p->qb; o->qe = p->qe;
 	}
-	++*n;
+	++L->n;
 }
 
-static int smem_read(const sq_fmi_t *f, const sq_smem_opt_t *o, int len, const uint8_t *seq,
-                     sq_smem_t *out, int cap)
+/* bwt_smem1 from x: 1 if the machine runs, 0 if it finished at once (result pending). */
+static int smem_start(lane_t *L, const sq_fmi_t *f, int x, int min_intv)
 {
-	if (len <= 0) return 0;
-	if (len > 2048) return sq_smem_ref(f, o, len, seq, out, cap);   /* keep scratch on the stack small */
-	intv_t s0[len + 1], s1[len + 1], one[len + 1];
-	int n = 0, x, nm, split_len = (int)(o->min_seed_len * o->split_factor + .499);
-	for (x = 0; x < len;) {
-		if (seq[x] > 3) { ++x; continue; }
-		x = smem1(f, len, seq, x, 1, one, &nm, s0, s1);
-		for (int i = 0; i < nm; ++i)
-			if ((int)(one[i].qe - one[i].qb) >= o->min_seed_len) emit(out, cap, &n, &one[i]);
-	}
-	int n1 = n < cap ? n : cap;
-	for (int k = 0; k < n1; ++k) {
-		sq_smem_t p = out[k];
-		if ((int)(p.qe - p.qb) < split_len || p.x2 > (uint64_t)o->split_width) continue;
-		smem1(f, len, seq, (int)(p.qb + p.qe) >> 1, (int)p.x2 + 1, one, &nm, s0, s1);
-		for (int i = 0; i < nm; ++i)
-			if ((int)(one[i].qe - one[i].qb) >= o->min_seed_len) emit(out, cap, &n, &one[i]);
-	}
-	if (o->max_mem_intv > 0) {
-		for (x = 0; x < len;) {
-			if (seq[x] > 3) { ++x; continue; }
-			intv_t m;
-			x = seed_strategy1(f, len, seq, x, o->min_seed_len, o->max_mem_intv, &m);
-			if (m.x[2] > 0) emit(out, cap, &n, &m);
+	L->nm = 0;
+	if (L->q[x] > 3) { L->ret = x + 1; L->pend = P_SMEM; return 0; }
+	L->min_intv = min_intv < 1 ? 1 : min_intv;
+	L->start = x;
+	set_intv(f, L->q[x], &L->ik);
+	L->ik.qe = (uint32_t)x + 1;
+	L->i = x + 1;
+	L->nc = 0;
+	L->st = ST_FWD;
+	return 1;
+}
+
+/* bwt_seed_strategy1 from x. */
+static int ss1_start(lane_t *L, const sq_fmi_t *f, int x)
+{
+	memset(&L->res, 0, sizeof L->res);
+	if (L->q[x] > 3) { L->ret = x + 1; L->pend = P_SS1; return 0; }
+	L->start = x;
+	set_intv(f, L->q[x], &L->ik);
+	L->i = x + 1;
+	L->st = ST_SS1;
+	return 1;
+}
+
+/* The rows the lane's next step reads. */
+static inline void lane_prefetch(const sq_fmi_t *f, const lane_t *L)
+{
+	if (L->st == ST_BWD) {
+		if (L->i < 0 || L->q[L->i] > 3) return;
+		for (int j = 0; j < L->np; ++j) {
+			prefetch_row(f, L->prev[j].x[0] - 1);
+			prefetch_row(f, L->prev[j].x[0] - 1 + L->prev[j].x[2]);
 		}
+	} else if (L->i < L->len && L->q[L->i] <= 3) {   /* ST_FWD, ST_SS1 */
+		prefetch_row(f, L->ik.x[1] - 1);
+		prefetch_row(f, L->ik.x[1] - 1 + L->ik.x[2]);
 	}
-	if (n <= cap) {   /* insertion sort by (qb,qe): few elements, mostly ordered already */
-		for (int i = 1; i < n; ++i) {
-			sq_smem_t t = out[i];
-			int j = i - 1;
-			while (j >= 0 && (out[j].qb > t.qb || (out[j].qb == t.qb && out[j].qe > t.qe))) {
-				out[j + 1] = out[j];
-				--j;
+}
+
+static inline void reverse(intv_t *a, int n)
+{
+	for (int i = 0, j = n - 1; i < j; ++i, --j) { intv_t t = a[i]; a[i] = a[j]; a[j] = t; }
+}
+
+/* One step of the lane's machine; 1 when the machine finished (its result pending). */
+static int lane_step(lane_t *L, const sq_fmi_t *f, const sq_smem_opt_t *o)
+{
+	intv_t ok[4];
+	int i = L->i;
+	if (L->st == ST_FWD) {   /* bwt_smem1's forward extension from start */
+		if (i < L->len && L->q[i] <= 3) {
+			int c = 3 - L->q[i];
+			extend(f, &L->ik, ok, 0);
+			if (ok[c].x[2] == L->ik.x[2] || (L->curr[L->nc++] = L->ik, ok[c].x[2] >= (uint64_t)L->min_intv)) {
+				L->ik = ok[c];
+				L->ik.qe = (uint32_t)i + 1;
+				L->i = i + 1;
+				return 0;
 			}
-			out[j + 1] = t;
+		} else L->curr[L->nc++] = L->ik;   /* end of read, or an N */
+		reverse(L->curr, L->nc);
+		L->ret = (int)L->curr[0].qe;
+		intv_t *t = L->curr; L->curr = L->prev; L->prev = t;
+		L->np = L->nc;
+		L->i = L->start - 1;
+		L->st = ST_BWD;
+		return 0;
+	}
+	if (L->st == ST_BWD) {   /* its backward extension: one query position for all intervals */
+		int c = i < 0 ? -1 : L->q[i] < 4 ? L->q[i] : -1, nc = 0;
+		for (int j = 0; j < L->np; ++j) {
+			intv_t *p = &L->prev[j];
+			if (c >= 0) extend(f, p, ok, 1);
+			if (c < 0 || ok[c].x[2] < (uint64_t)L->min_intv) {
+				if (nc == 0 && (L->nm == 0 || (uint32_t)(i + 1) < L->mem[L->nm - 1].qb)) {
+					L->mem[L->nm] = *p;
+					L->mem[L->nm++].qb = (uint32_t)(i + 1);
+				}
+			} else if (nc == 0 || ok[c].x[2] != L->curr[nc - 1].x[2]) {
+				ok[c].qe = p->qe;
+				L->curr[nc++] = ok[c];
+			}
+		}
+		if (nc == 0) {
+			reverse(L->mem, L->nm);
+			L->st = ST_IDLE; L->pend = P_SMEM;
+			return 1;
+		}
+		intv_t *t = L->curr; L->curr = L->prev; L->prev = t;
+		L->np = nc;
+		L->i = i - 1;
+		return 0;
+	}
+	/* ST_SS1: shortest extension of length > min_seed_len with occurrence < max_mem_intv */
+	if (i >= L->len) L->ret = L->len;
+	else if (L->q[i] > 3) L->ret = i + 1;
+	else {
+		int c = 3 - L->q[i];
+		extend(f, &L->ik, ok, 0);
+		if (!(ok[c].x[2] < (uint64_t)o->max_mem_intv && i - L->start >= o->min_seed_len)) {
+			L->ik = ok[c];
+			L->i = i + 1;
+			return 0;
+		}
+		L->res = ok[c];
+		L->res.qb = (uint32_t)L->start;
+		L->res.qe = (uint32_t)i + 1;
+		L->ret = i + 1;
+	}
+	L->st = ST_IDLE; L->pend = P_SS1;
+	return 1;
+}
+
+/* bwa mem's mem_collect_intv around the machines: takes the pending result, starts the next
+ * machine (1), or finishes the read (0: SMEMs sorted by (qb,qe), count in L->n). */
+static int lane_next(lane_t *L, const sq_fmi_t *f, const sq_smem_opt_t *o)
+{
+	int split_len = (int)(o->min_seed_len * o->split_factor + .499);
+	for (;;) {
+		if (L->pend == P_SMEM) {
+			for (int i = 0; i < L->nm; ++i)
+				if ((int)(L->mem[i].qe - L->mem[i].qb) >= o->min_seed_len) emit(L, &L->mem[i]);
+			if (L->round == 1) L->x = L->ret;
+		} else if (L->pend == P_SS1) {
+			if (L->res.x[2] > 0) emit(L, &L->res);
+			L->x = L->ret;
+		}
+		L->pend = P_NONE;
+		if (L->round == 1) {   /* SMEMs from every start */
+			while (L->x < L->len && L->q[L->x] > 3) ++L->x;
+			if (L->x < L->len) { if (smem_start(L, f, L->x, 1)) return 1; continue; }
+			L->round = 2; L->k = 0; L->n1 = L->n < L->cap ? L->n : L->cap;
+		}
+		if (L->round == 2) {   /* re-seeding inside long SMEMs of few occurrences */
+			const sq_smem_t *p = NULL;
+			while (L->k < L->n1 && !p) {
+				p = &L->out[L->k++];
+				if ((int)(p->qe - p->qb) < split_len || p->x2 > (uint64_t)o->split_width) p = NULL;
+			}
+			if (p) { if (smem_start(L, f, (int)(p->qb + p->qe) >> 1, (int)p->x2 + 1)) return 1; continue; }
+			L->round = 3; L->x = 0;
+		}
+		if (L->round == 3 && o->max_mem_intv > 0) {   /* the LAST-like pass */
+			while (L->x < L->len && L->q[L->x] > 3) ++L->x;
+			if (L->x < L->len) { if (ss1_start(L, f, L->x)) return 1; continue; }
+		}
+		break;
+	}
+	if (L->n <= L->cap) {   /* insertion sort by (qb,qe): few elements, mostly ordered already */
+		sq_smem_t *a = L->out;
+		for (int i = 1; i < L->n; ++i) {
+			sq_smem_t t = a[i];
+			int j = i - 1;
+			while (j >= 0 && (a[j].qb > t.qb || (a[j].qb == t.qb && a[j].qe > t.qe))) { a[j + 1] = a[j]; --j; }
+			a[j + 1] = t;
 		}
 	}
-	return n;
+	return 0;
 }
 
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+static int run_lanes(const sq_fmi_t *f, const sq_smem_opt_t *o, const sq_smem_job_t *job,
+                     int64_t i0, int64_t i1, intv_t *scratch, int n_lanes, int maxl)
+{
+	lane_t lane[SMEM_LANES];
+	int64_t id[SMEM_LANES], next = i0;
+	int live = 0;
+	for (int l = 0; l < n_lanes; ++l) {
+		id[l] = -1;
+		lane[l].prev = scratch + (size_t)l * 3 * (maxl + 1);
+		lane[l].curr = lane[l].prev + maxl + 1;
+		lane[l].mem = lane[l].curr + maxl + 1;
+	}
+	for (;;) {
+		for (int l = 0; l < n_lanes; ++l) {   /* idle lanes take the next read */
+			lane_t *L = &lane[l];
+			while (id[l] < 0 && next < i1) {
+				int64_t r = next++;
+				int len = (int)(job->off[r + 1] - job->off[r]), cap = (int)(job->moff[r + 1] - job->moff[r]);
+				if (len > SMEM_MAX_LEN) {
+					job->n_mem[r] = sq_smem_ref(f, o, len, job->seq + job->off[r], job->mem + job->moff[r], cap);
+					continue;
+				}
+				L->q = job->seq + job->off[r]; L->len = len;
+				L->out = job->mem + job->moff[r]; L->cap = cap;
+				L->n = 0; L->round = 1; L->x = 0; L->st = ST_IDLE; L->pend = P_NONE;
+				if (lane_next(L, f, o)) { id[l] = r; ++live; }
+				else job->n_mem[r] = L->n;
+			}
+		}
+		if (live == 0) break;
+		for (int l = 0; l < n_lanes; ++l)
+			if (id[l] >= 0) lane_prefetch(f, &lane[l]);
+		for (int l = 0; l < n_lanes; ++l) {
+			lane_t *L = &lane[l];
+			if (id[l] >= 0 && lane_step(L, f, o) && !lane_next(L, f, o)) {
+				job->n_mem[id[l]] = L->n;
+				id[l] = -1; --live;
+			}
+		}
+	}
+	return 0;
+}
 
 int sq_smem_cpu_batch(const sq_fmi_t *f, const sq_smem_opt_t *o, const sq_smem_job_t *job,
                       int64_t i0, int64_t i1)
 {
 	pthread_once(&table_once, init_table);
+	int maxl = 0;
 	for (int64_t i = i0; i < i1; ++i) {
 		int len = (int)(job->off[i + 1] - job->off[i]);
-		int cap = (int)(job->moff[i + 1] - job->moff[i]);
-		job->n_mem[i] = smem_read(f, o, len, job->seq + job->off[i], job->mem + job->moff[i], cap);
+		if (len <= SMEM_MAX_LEN && len > maxl) maxl = len;
 	}
-	return 0;
+	intv_t *scratch = malloc((size_t)SMEM_LANES * 3 * (maxl + 1) * sizeof *scratch);
+	if (scratch) {
+		run_lanes(f, o, job, i0, i1, scratch, SMEM_LANES, maxl);
+		free(scratch);
+		return 0;
+	}
+	intv_t one[3 * (maxl + 1)];   /* out of memory: one lane on the stack (<= 200 KB) */
+	return run_lanes(f, o, job, i0, i1, one, 1, maxl);
 }
 
 /* ---- suffix array: lanes walked in lock-step ------------------------------------------- */
