@@ -31,7 +31,11 @@ CURL_LIB  ?= $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libcurl.so.4 /usr/
 # htslib before libbwa.a: libbwa's kstring.o defines a ksprintf that ignores a failed realloc (then
 # writes through NULL); linked first it replaced htslib's checked one for all of seqa's own calls.
 # With libhts.so first, kstring.o (only ksprintf) is never pulled in (fault-injection finding).
-LDLIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) /usr/lib/libbwa.a $(CURL_LIB) -lz -lm -ldl -lpthread
+# libbwa's mem_chain2aln calls its scalar ksw_extend2: --wrap sends that call to seqa's SIMD
+# restatement (kernels/ksw.h, kernels/cpu/ksw_dispatch.c), which falls back to the original
+# (__real_ksw_extend2); --undefined pulls the wrapper out of libseqa.a before libbwa.a needs it.
+BWA_WRAP   = -Wl,--undefined=__wrap_ksw_extend2 -Wl,--wrap=ksw_extend2
+LDLIBS     = $(BWA_WRAP) $(shell pkg-config --libs $(PKGS) 2>/dev/null) /usr/lib/libbwa.a $(CURL_LIB) -lz -lm -ldl -lpthread
 LDFLAGS   ?=
 
 # ---- sources -------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 #include "seqa/cli.h"
 #include "seqa/log.h"
 #include "seqa/util.h"
+#include "ksw.h"
 
 static void usage(FILE *fp)
 {
@@ -106,10 +107,10 @@ int sq_cmd_align(int argc, char *argv[])
 	if (json) {
 		printf("{\"reads\": %lld, \"pairs\": %lld, \"records\": %lld, \"mapped\": %lld, \"properly_paired\": %lld, "
 		       "\"duplicate_pairs\": %lld, \"duplicate_unpaired\": %lld, \"optical_duplicate_pairs\": %lld, "
-		       "\"backend\": \"%s\", \"sort_spills\": %d, \"seed_s\": %.3f, \"extend_s\": %.3f}\n",
+		       "\"backend\": \"%s\", \"extension_isa\": \"%s\", \"sort_spills\": %d, \"seed_s\": %.3f, \"extend_s\": %.3f}\n",
 		       (long long)st.n_reads, (long long)st.n_pairs, (long long)st.n_records, (long long)st.n_mapped,
 		       (long long)st.n_proper, (long long)st.dup.pair_dups, (long long)st.dup.unpaired_dups,
-		       (long long)st.dup.pair_optical_dups, st.backend, st.n_spills, st.t_seed, st.t_extend);
+		       (long long)st.dup.pair_optical_dups, st.backend, sq_ksw_isa(), st.n_spills, st.t_seed, st.t_extend);
 	}
 	sq_cli_summary();
 	return SQ_EXIT_OK;

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "smem.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -64,11 +65,28 @@ static inline void occ4_raw(const sq_fmi_t *f, uint64_t k, uint64_t cnt[4])
 	cnt[2] = c0[2] + (x >> 16 & 0xff); cnt[3] = c0[3] + (x >> 24);
 }
 
+/* The tables every seed step reads at random (occurrences, suffix-array samples) are tens of
+ * megabytes to gigabytes: on 4-KiB pages nearly every lookup also misses the TLB (a page walk,
+ * two-dimensional under a hypervisor), which software prefetch hides badly.  Asking for
+ * transparent huge pages (2 MiB) removes most of those walks.  Freed with free(). */
+static void *table_alloc(size_t n)
+{
+	const size_t huge = (size_t)2 << 20;
+	void *p = NULL;
+	if (n < huge) return posix_memalign(&p, 64, n) == 0 ? p : NULL;
+	n = (n + huge - 1) & ~(huge - 1);
+	if (posix_memalign(&p, huge, n) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, n, MADV_HUGEPAGE);   /* advice only: without THP the table works as before */
+#endif
+	return p;
+}
+
 uint64_t *sq_fmi_occ64_build(const sq_fmi_t *f)
 {
 	uint64_t n = f->seq_len, nb = (n >> 6) + 1, c[4] = { 0, 0, 0, 0 };
-	uint64_t *o = NULL;
-	if (posix_memalign((void **)&o, 64, (size_t)nb * 64) != 0) return NULL;
+	uint64_t *o = table_alloc((size_t)nb * 64);
+	if (!o) return NULL;
 	memset(o, 0, (size_t)nb * 64);
 	for (uint64_t r = 0; r < n; ++r) {
 		uint64_t *b = o + (r >> 6 << 3);
@@ -425,7 +443,7 @@ static inline uint64_t lf(const sq_fmi_t *f, uint64_t k)
 uint32_t *sq_fmi_sa_dense_alloc(const sq_fmi_t *f, int intv)
 {
 	if (f->seq_len + 1 >= 0xffffffffULL || intv < 1 || f->sa_intv % intv != 0) return NULL;
-	uint32_t *d = malloc((size_t)(f->seq_len / (uint64_t)intv + 1) * sizeof *d);
+	uint32_t *d = table_alloc((size_t)(f->seq_len / (uint64_t)intv + 1) * sizeof *d);
 	if (!d) return NULL;
 	for (uint64_t j = 0; j < f->n_sa; ++j)   /* bwa's samples are also dense samples */
 		d[j * (uint64_t)(f->sa_intv / intv)] = (uint32_t)f->sa[j];
