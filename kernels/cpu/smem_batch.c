@@ -139,6 +139,39 @@ static inline void extend(const sq_fmi_t *f, const intv_t *ik, intv_t ok[4], int
 	ok[0].x[is_back] = ok[1].x[is_back] + ok[1].x[2];
 }
 
+/* Occurrences in bwt[0..k] of base c and of the bases above c (one-hot layout). */
+static inline void occ_cg(const sq_fmi_t *f, uint64_t k, int c, uint64_t *nc, uint64_t *ng)
+{
+	if (k == (uint64_t)-1) { *nc = *ng = 0; return; }
+	k -= (k >= f->primary);
+	const uint64_t *b = f->occ64 + (k >> 6 << 3);
+	uint64_t m = ~0ULL >> (63 - (k & 63)), gc, gm;
+	*nc = b[c] + (uint64_t)__builtin_popcountll(b[4 + c] & m);
+	switch (c) {
+	case 0: gc = b[1] + b[2] + b[3]; gm = b[5] | b[6] | b[7]; break;
+	case 1: gc = b[2] + b[3]; gm = b[6] | b[7]; break;
+	case 2: gc = b[3]; gm = b[7]; break;
+	default: gc = 0; gm = 0; break;
+	}
+	*ng = gc + (uint64_t)__builtin_popcountll(gm & m);
+}
+
+/* ok[c] of extend() alone: every caller needs only the interval of the next query base, which
+ * takes the counts of c and of the bases above c (its offset on the other strand) at the two
+ * rows: two popcounts per row instead of four, and no array of four intervals.  qb/qe are not
+ * set (callers set what they use). */
+static inline void extend1(const sq_fmi_t *f, const intv_t *ik, int c, intv_t *o, int is_back)
+{
+	if (!f->occ64) { intv_t ok[4]; extend(f, ik, ok, is_back); *o = ok[c]; return; }
+	int fw = !is_back;
+	uint64_t k = ik->x[fw] - 1, t1c, t1g, t2c, t2g;
+	occ_cg(f, k, c, &t1c, &t1g);
+	occ_cg(f, k + ik->x[2], c, &t2c, &t2g);
+	o->x[fw] = f->L2[c] + 1 + t1c;
+	o->x[2] = t2c - t1c;
+	o->x[is_back] = ik->x[is_back] + (ik->x[fw] <= f->primary && ik->x[fw] + ik->x[2] - 1 >= f->primary) + (t2g - t1g);
+}
+
 static inline void set_intv(const sq_fmi_t *f, int c, intv_t *ik)
 {
 	ik->x[0] = f->L2[c] + 1;
@@ -232,14 +265,14 @@ static inline void reverse(intv_t *a, int n)
 /* One step of the lane's machine; 1 when the machine finished (its result pending). */
 static int lane_step(lane_t *L, const sq_fmi_t *f, const sq_smem_opt_t *o)
 {
-	intv_t ok[4];
+	intv_t nx;
 	int i = L->i;
 	if (L->st == ST_FWD) {   /* bwt_smem1's forward extension from start */
 		if (i < L->len && L->q[i] <= 3) {
 			int c = 3 - L->q[i];
-			extend(f, &L->ik, ok, 0);
-			if (ok[c].x[2] == L->ik.x[2] || (L->curr[L->nc++] = L->ik, ok[c].x[2] >= (uint64_t)L->min_intv)) {
-				L->ik = ok[c];
+			extend1(f, &L->ik, c, &nx, 0);
+			if (nx.x[2] == L->ik.x[2] || (L->curr[L->nc++] = L->ik, nx.x[2] >= (uint64_t)L->min_intv)) {
+				L->ik = nx;
 				L->ik.qe = (uint32_t)i + 1;
 				L->i = i + 1;
 				return 0;
@@ -257,15 +290,15 @@ static int lane_step(lane_t *L, const sq_fmi_t *f, const sq_smem_opt_t *o)
 		int c = i < 0 ? -1 : L->q[i] < 4 ? L->q[i] : -1, nc = 0;
 		for (int j = 0; j < L->np; ++j) {
 			intv_t *p = &L->prev[j];
-			if (c >= 0) extend(f, p, ok, 1);
-			if (c < 0 || ok[c].x[2] < (uint64_t)L->min_intv) {
+			if (c >= 0) extend1(f, p, c, &nx, 1);
+			if (c < 0 || nx.x[2] < (uint64_t)L->min_intv) {
 				if (nc == 0 && (L->nm == 0 || (uint32_t)(i + 1) < L->mem[L->nm - 1].qb)) {
 					L->mem[L->nm] = *p;
 					L->mem[L->nm++].qb = (uint32_t)(i + 1);
 				}
-			} else if (nc == 0 || ok[c].x[2] != L->curr[nc - 1].x[2]) {
-				ok[c].qe = p->qe;
-				L->curr[nc++] = ok[c];
+			} else if (nc == 0 || nx.x[2] != L->curr[nc - 1].x[2]) {
+				nx.qe = p->qe;
+				L->curr[nc++] = nx;
 			}
 		}
 		if (nc == 0) {
@@ -283,13 +316,13 @@ static int lane_step(lane_t *L, const sq_fmi_t *f, const sq_smem_opt_t *o)
 	else if (L->q[i] > 3) L->ret = i + 1;
 	else {
 		int c = 3 - L->q[i];
-		extend(f, &L->ik, ok, 0);
-		if (!(ok[c].x[2] < (uint64_t)o->max_mem_intv && i - L->start >= o->min_seed_len)) {
-			L->ik = ok[c];
+		extend1(f, &L->ik, c, &nx, 0);
+		if (!(nx.x[2] < (uint64_t)o->max_mem_intv && i - L->start >= o->min_seed_len)) {
+			L->ik = nx;
 			L->i = i + 1;
 			return 0;
 		}
-		L->res = ok[c];
+		L->res = nx;
 		L->res.qb = (uint32_t)L->start;
 		L->res.qe = (uint32_t)i + 1;
 		L->ret = i + 1;
