@@ -32,6 +32,15 @@ int sq_ksw_avx2_fits(int qlen, int m, const int8_t *mat, int o_del, int e_del, i
 #define SHL8(a) _mm256_permute2x128_si256((a), (a), 0x08)
 #define SHL(a, k) _mm256_alignr_epi8((a), SHL8(a), 16 - 2 * (k))
 
+static inline int hmax16(__m256i v)
+{
+	__m128i x = _mm_max_epi16(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+	x = _mm_max_epi16(x, _mm_srli_si128(x, 8));
+	x = _mm_max_epi16(x, _mm_srli_si128(x, 4));
+	x = _mm_max_epi16(x, _mm_srli_si128(x, 2));
+	return (int16_t)_mm_extract_epi16(x, 0);
+}
+
 int sq_ksw_extend_avx2(int qlen, const uint8_t *query, int tlen, const uint8_t *target, int m,
                        const int8_t *mat, int o_del, int e_del, int o_ins, int e_ins, int w,
                        int end_bonus, int zdrop, int h0, int *_qle, int *_tle, int *_gtle, int *_gscore,
@@ -115,12 +124,9 @@ int sq_ksw_extend_avx2(int qlen, const uint8_t *query, int tlen, const uint8_t *
 			}
 			hh[beg] = (int16_t)bd;
 			h1 = hh[end];
-			int16_t mx[V], ix[V];
-			_mm256_storeu_si256((__m256i *)mx, vmax);
-			_mm256_storeu_si256((__m256i *)ix, vidx);
-			for (k = 0; k < V; ++k) mrow = mrow > mx[k] ? mrow : mx[k];
-			if (mrow > 0)
-				for (k = 0; k < V; ++k) if (mx[k] == mrow && ix[k] > mj) mj = ix[k];
+			mrow = hmax16(vmax);
+			if (mrow > 0)   /* the last column reaching it: largest index among lanes at mrow */
+				mj = hmax16(_mm256_blendv_epi8(minus1, vidx, _mm256_cmpeq_epi16(vmax, _mm256_set1_epi16((int16_t)mrow))));
 		} else {
 			hh[end] = (int16_t)bd;
 			h1 = bd;

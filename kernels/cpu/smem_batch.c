@@ -186,8 +186,9 @@ static inline void set_intv(const sq_fmi_t *f, int c, intv_t *ik)
  * a read the occurrence lookups form a chain of cache misses (about 300 forward steps per
  * 150-bp read over the three rounds).  Here each lane runs one read's search as a resumable
  * machine (bwt_smem1's forward then backward phase, or bwt_seed_strategy1's forward walk),
- * one step at a time: all lanes first prefetch the blocks their next step reads, then all
- * step, so the misses of SMEM_LANES independent reads overlap.  Per read, the steps and their
+ * one step at a time, round-robin: right after a lane steps it prefetches the blocks its next
+ * step reads, which are then used a whole round (the other lanes' steps) later, so the misses
+ * of SMEM_LANES independent reads overlap.  Per read, the steps and their
  * order are exactly bwa's: the SMEMs are the same, in the same order. */
 
 #define SMEM_LANES 8
@@ -405,19 +406,18 @@ static int run_lanes(const sq_fmi_t *f, const sq_smem_opt_t *o, const sq_smem_jo
 				L->q = job->seq + job->off[r]; L->len = len;
 				L->out = job->mem + job->moff[r]; L->cap = cap;
 				L->n = 0; L->round = 1; L->x = 0; L->st = ST_IDLE; L->pend = P_NONE;
-				if (lane_next(L, f, o)) { id[l] = r; ++live; }
+				if (lane_next(L, f, o)) { id[l] = r; ++live; lane_prefetch(f, L); }
 				else job->n_mem[r] = L->n;
 			}
 		}
 		if (live == 0) break;
-		for (int l = 0; l < n_lanes; ++l)
-			if (id[l] >= 0) lane_prefetch(f, &lane[l]);
-		for (int l = 0; l < n_lanes; ++l) {
+		for (int l = 0; l < n_lanes; ++l) {   /* step, then prefetch what the next step reads: a whole round ahead */
 			lane_t *L = &lane[l];
-			if (id[l] >= 0 && lane_step(L, f, o) && !lane_next(L, f, o)) {
+			if (id[l] < 0) continue;
+			if (lane_step(L, f, o) && !lane_next(L, f, o)) {
 				job->n_mem[id[l]] = L->n;
 				id[l] = -1; --live;
-			}
+			} else lane_prefetch(f, L);
 		}
 	}
 	return 0;
