@@ -99,11 +99,11 @@ int sq_cmd_align(int argc, char *argv[])
 	mallopt(M_ARENA_MAX, 4);   /* fewer glibc arenas: lower peak RSS with many threads */
 	int r = sq_aln_run(&o, &st);
 	if (r < 0) { sq_cli_summary(); return sq_err2exit(r); }
-	sq_log_info("%lld reads, %lld records; mapped %.2f%%, properly paired %.2f%%; duplicates: %lld pairs, %lld unpaired (%lld optical pairs); backend %s; %d sort spills",
+	sq_log_info("%lld reads, %lld records; mapped %.2f%%, properly paired %.2f%%; duplicates: %lld pairs, %lld unpaired (%lld optical pairs); backend %s; extension %s; %d sort spills",
 	            (long long)st.n_reads, (long long)st.n_records,
 	            st.n_reads ? 100.0 * st.n_mapped / st.n_reads : 0.0, st.n_reads ? 100.0 * st.n_proper / st.n_reads : 0.0,
 	            (long long)st.dup.pair_dups, (long long)st.dup.unpaired_dups, (long long)st.dup.pair_optical_dups,
-	            st.backend, st.n_spills);
+	            st.backend, sq_ksw_isa(), st.n_spills);
 	if (json) {
 		printf("{\"reads\": %lld, \"pairs\": %lld, \"records\": %lld, \"mapped\": %lld, \"properly_paired\": %lld, "
 		       "\"duplicate_pairs\": %lld, \"duplicate_unpaired\": %lld, \"optical_duplicate_pairs\": %lld, "

@@ -101,6 +101,10 @@ out=$(python3 $d/cmp.py $d/bwa.sam $d/t2.bam); echo "# real reads vs bwa mem: $o
 echo "$out" | python3 -c "import sys; d = dict(x.split('=') for x in sys.stdin.read().split()); sys.exit(0 if float(d['frac']) >= 0.995 else 1)" \
 	&& t_ok "primary placements equal bwa mem's" || t_fail "primary placements: $out"
 out=$(python3 $d/recs.py $d/bwa.sam $d/t2.bam) && t_ok "real reads: every record equals bwa mem's, all fields and tags ($out)" || t_fail "real reads: records differ from bwa mem: $out"
+# the records above came through seqa's AVX2 extension kernel, not libbwa's scalar one
+if grep -qw avx2 /proc/cpuinfo; then
+	grep -q "extension avx2" $d/t2.log && t_ok "seed extension ran on the AVX2 kernel" || t_fail "extension: $(grep -o 'extension [a-z0-9]*' $d/t2.log)"
+fi
 # tags bwa mem writes, and the mate tags
 samtools view $d/t2.bam | awk '!and($2, 4)' 2>/dev/null | head -1 > /dev/null
 for tag in NM MD AS XS MC MQ; do
