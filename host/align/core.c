@@ -4,7 +4,9 @@
  * builder is ours: the same B-tree keyed by reference position (klib's kbtree, the header bwa
  * ships), the same test_and_merge rule, fed with the seeds of kernels/smem.h in the order
  * bwa's loop produces them.  From the chains on, libbwa's own functions run unchanged:
- * mem_chain_flt, mem_flt_chained_seeds, mem_chain2aln, mem_sort_dedup_patch; the insert-size
+ * mem_chain_flt, mem_flt_chained_seeds, mem_chain2aln, mem_sort_dedup_patch (the banded SW
+ * that mem_chain2aln calls, ksw_extend2, is kernels/ksw.h's exact AVX2 restatement, reached
+ * through the linker's --wrap; see the Makefile's BWA_WRAP); the insert-size
  * estimate is mem_pestat's, restated.  Pairing and records are the emit callback's (pair.c).
  */
 #include <math.h>
