@@ -20,11 +20,7 @@
 
 #include <stdint.h>
 
-/** libbwa's ksw_extend2 signature.  m: alphabet size (5), mat: m*m scores. */
-typedef int (*sq_ksw_extend_f)(int qlen, const uint8_t *query, int tlen, const uint8_t *target, int m,
-                               const int8_t *mat, int o_del, int e_del, int o_ins, int e_ins, int w,
-                               int end_bonus, int zdrop, int h0, int *qle, int *tle, int *gtle,
-                               int *gscore, int *max_off);
+/* All take libbwa's ksw_extend2 arguments: m the alphabet size (5), mat its m*m scores. */
 
 /** 1 when the AVX2 kernel can take these parameters exactly (16-bit scores, query <= 4096). */
 int sq_ksw_avx2_fits(int qlen, int m, const int8_t *mat, int o_del, int e_del, int o_ins, int e_ins, int h0);
