@@ -105,6 +105,12 @@ out=$(python3 $d/recs.py $d/bwa.sam $d/t2.bam) && t_ok "real reads: every record
 if grep -qw avx2 /proc/cpuinfo; then
 	grep -q "extension avx2" $d/t2.log && t_ok "seed extension ran on the AVX2 kernel" || t_fail "extension: $(grep -o 'extension [a-z0-9]*' $d/t2.log)"
 fi
+# ... and libbwa's scalar extension (the fallback on CPUs without AVX2) writes the same records
+SEQA_CPU_ISA=scalar $SEQA align -r $d/q.fa -1 $d/r1.fq.gz -2 $d/r2.fq.gz -o $d/t2s.bam -t 2 --backend cpu \
+	--rg '@RG\tID:tiny\tSM:NA12878\tLB:lib1\tPL:ILLUMINA' 2>$d/t2s.log
+a=$(samtools view $d/t2.bam | md5sum); b=$(samtools view $d/t2s.bam 2>/dev/null | md5sum)
+grep -q "extension scalar" $d/t2s.log && [ "$a" = "$b" ] && t_ok "SEQA_CPU_ISA=scalar (libbwa's extension): identical records" \
+	|| t_fail "scalar extension: $(grep -o 'extension [a-z0-9]*' $d/t2s.log), records $( [ "$a" = "$b" ] && echo same || echo differ)"
 # tags bwa mem writes, and the mate tags
 samtools view $d/t2.bam | awk '!and($2, 4)' 2>/dev/null | head -1 > /dev/null
 for tag in NM MD AS XS MC MQ; do
