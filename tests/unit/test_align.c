@@ -10,25 +10,36 @@ static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }
 static int bit(const uint8_t *bm, uint64_t pid, int mate) { return bm[pid >> 2] >> ((pid & 3) * 2 + mate) & 1; }
 
+/* n random duplicate signatures over few positions, so that duplicates abound.  mixed: some
+ * unpaired reads, reads on two tiles or on none, ends over 20 positions instead of 40.  Caller
+ * frees. */
+static sq_dupsig_t *random_sigs(int n, int mixed)
+{
+	sq_dupsig_t *s = calloc((size_t)n, sizeof *s);
+	for (int i = 0; s && i < n; ++i) {
+		s[i].pid = (uint64_t)i;
+		s[i].paired = mixed ? rnd() % 8 != 0 : 1;
+		for (int k = 0; k < 2; ++k) {
+			s[i].mapped[k] = rnd() % (mixed ? 12 : 10) != 0;
+			s[i].tid[k] = (int32_t)(rnd() % 2);
+			s[i].pos[k] = (int64_t)(rnd() % (mixed ? 20 : 40));
+			s[i].rev[k] = (uint8_t)(rnd() & 1);
+		}
+		s[i].score = (uint32_t)(rnd() % (mixed ? 7 : 5));
+		s[i].tile = !mixed ? 1101 : rnd() % 4 ? 1101 + (int32_t)(rnd() % 2) : -1;
+		s[i].x = (int32_t)(rnd() % (mixed ? 2000 : 1000)); s[i].y = (int32_t)(rnd() % (mixed ? 2000 : 1000));
+	}
+	return s;
+}
+
 /* Brute force: a pair is a duplicate when another pair with the same (sorted) ends has a
  * higher score, or the same score and a smaller pid; a fragment when any pair has a mate at
  * its end, or another fragment there scores higher (ties: smaller pid, then mate). */
 static void test_markdup_bruteforce(void)
 {
 	enum { N = 3000 };
-	sq_dupsig_t *s = calloc(N, sizeof *s);
-	for (int i = 0; i < N; ++i) {
-		s[i].pid = (uint64_t)i;
-		s[i].paired = 1;
-		for (int k = 0; k < 2; ++k) {
-			s[i].mapped[k] = rnd() % 10 != 0;
-			s[i].tid[k] = (int32_t)(rnd() % 2);
-			s[i].pos[k] = (int64_t)(rnd() % 40);
-			s[i].rev[k] = (uint8_t)(rnd() & 1);
-		}
-		s[i].score = (uint32_t)(rnd() % 5);
-		s[i].tile = 1101; s[i].x = (int32_t)(rnd() % 1000); s[i].y = (int32_t)(rnd() % 1000);
-	}
+	sq_dupsig_t *s = random_sigs(N, 0);
+	SQ_REQUIRE(s != NULL);
 	sq_aln_dup_t m;
 	uint8_t *bm = sq_dup_mark(s, N, N, 100, &m);
 	SQ_REQUIRE(bm != NULL);
@@ -145,20 +156,8 @@ static void sort_case(int64_t mem, int *spills, char **digest)
 static void test_markdup_spill(void)
 {
 	enum { N = 20000 };
-	sq_dupsig_t *s = calloc(N, sizeof *s);
-	for (int i = 0; i < N; ++i) {
-		s[i].pid = (uint64_t)i;
-		s[i].paired = rnd() % 8 != 0;
-		for (int k = 0; k < 2; ++k) {
-			s[i].mapped[k] = rnd() % 12 != 0;
-			s[i].tid[k] = (int32_t)(rnd() % 2);
-			s[i].pos[k] = (int64_t)(rnd() % 20);
-			s[i].rev[k] = (uint8_t)(rnd() & 1);
-		}
-		s[i].score = (uint32_t)(rnd() % 7);
-		s[i].tile = rnd() % 4 ? 1101 + (int32_t)(rnd() % 2) : -1;
-		s[i].x = (int32_t)(rnd() % 2000); s[i].y = (int32_t)(rnd() % 2000);
-	}
+	sq_dupsig_t *s = random_sigs(N, 1);
+	SQ_REQUIRE(s != NULL);
 	sq_aln_dup_t m1, m2;
 	uint8_t *b1 = sq_dup_mark(s, N, N, 100, &m1);
 	SQ_REQUIRE(b1 != NULL);
